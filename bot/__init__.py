@@ -1,0 +1,1 @@
+"""The running bot: settings, storage, the turn pipeline, the web server and the CLI."""

@@ -1,0 +1,1 @@
+"""Shared test helpers: real redis-server processes, HTTP servers on loopback."""

@@ -1,0 +1,112 @@
+"""The turn pipeline: ordering, isolation, duplicates, submission and escalation effects."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from bot.backend.local import LocalBackend
+from bot.pipeline import ESCALATION_STREAM, Pipeline
+from bot.storage import Envelope, Queued, RedisLocks, RedisStateStore
+from dialogs.messages import ConversationKey, Inbound
+from tests.fakes import FakeUnderstander
+
+
+class WatchedStore(RedisStateStore):
+    """A real store that records who is inside a turn, to observe ordering and overlap."""
+
+    def __init__(self, redis: Redis, delay: float = 0.0) -> None:
+        super().__init__(redis, ttl_s=3600)
+        self.delay = delay
+        self.active: dict[str, int] = {}
+        self.peak_per_key = 0
+        self.peak_total = 0
+        self.order: list[str] = []
+
+    async def load(self, key: ConversationKey) -> Envelope:
+        name = key.render()
+        self.active[name] = self.active.get(name, 0) + 1
+        self.peak_per_key = max(self.peak_per_key, self.active[name])
+        self.peak_total = max(self.peak_total, sum(self.active.values()))
+        envelope = await super().load(key)
+        await asyncio.sleep(self.delay)
+        return envelope
+
+    async def save(self, key: ConversationKey, envelope: Envelope, queued: list[Queued] | None = None) -> None:
+        await super().save(key, envelope, queued)
+        self.active[key.render()] -= 1
+
+
+def make(redis: Redis, data_dir: Path, store: RedisStateStore | None = None) -> Pipeline:
+    return Pipeline(
+        store=store or RedisStateStore(redis, ttl_s=3600),
+        locks=RedisLocks(redis, timeout_s=10, wait_s=10),
+        understander=FakeUnderstander(),
+        backend=LocalBackend(data_dir / "suggestions.db"),
+        secret="test-secret",
+    )
+
+
+def msg(user: str, n: int, text: str) -> Inbound:
+    return Inbound(ConversationKey("test", user), f"{user}-{n}", text)
+
+
+async def test_fifty_messages_of_one_conversation_run_one_at_a_time_in_order(redis: Redis, data_dir: Path) -> None:
+    store = WatchedStore(redis)
+    pipeline = make(redis, data_dir, store)
+    texts = [f"第{n}条" for n in range(50)]
+    understander = pipeline.understander
+    assert isinstance(understander, FakeUnderstander)
+    await asyncio.gather(*(pipeline.handle(msg("a", n, t)) for n, t in enumerate(texts)))
+    assert store.peak_per_key == 1
+    assert understander.calls == texts  # each turn saw the state its predecessor saved
+    envelope = await store.load(ConversationKey("test", "a"))
+    assert [m for m, _ in envelope.recent] == [f"a-{n}" for n in range(42, 50)]
+
+
+async def test_different_conversations_run_in_parallel(redis: Redis, data_dir: Path) -> None:
+    store = WatchedStore(redis, delay=0.01)
+    pipeline = make(redis, data_dir, store)
+    await asyncio.gather(*(pipeline.handle(msg(f"u{u}", n, "你好")) for u in range(10) for n in range(3)))
+    assert store.peak_per_key == 1
+    assert store.peak_total > 1
+
+
+async def test_redelivered_message_gets_the_same_answer_not_a_second_turn(redis: Redis, data_dir: Path) -> None:
+    pipeline = make(redis, data_dir)
+    await pipeline.handle(msg("b", 0, "你好"))
+    first, second, third = await asyncio.gather(*(pipeline.handle(msg("b", 1, "1")) for _ in range(3)))
+    assert first.messages == second.messages == third.messages
+    assert [t.duplicate for t in (first, second, third)] == [False, True, True]
+    envelope = await pipeline.snapshot(ConversationKey("test", "b"))
+    assert envelope.state.node == "category"
+    assert [m for m, _ in envelope.recent] == ["b-0", "b-1"]
+
+
+async def test_submission_gets_an_id_and_is_stored_once(redis: Redis, data_dir: Path) -> None:
+    pipeline = make(redis, data_dir)
+    answers = ["你好", "1", "3", "全区", "公园厕所太少,老人孩子不方便", "每个公园建一个无障碍厕所", "跳过", "跳过",
+               "匿名", "同意"]
+    for n, text in enumerate(answers):
+        await pipeline.handle(msg("c", n, text))
+    turn = await pipeline.handle(msg("c", 99, "确认"))
+    assert "JA-" in turn.messages[-1].text
+    again = await pipeline.handle(msg("c", 99, "确认"))  # the platform re-delivers the confirmation
+    assert again.duplicate and again.messages == turn.messages
+    records = await pipeline.backend.list()
+    assert len(records) == 1
+    record = records[0]
+    assert record.id == turn.messages[-1].text.split("建议编号 ")[1].split("。")[0]
+    assert record.resident_ref.startswith("r-") and record.resident_ref != "c"
+    assert record.street == "全区" and record.contact.anonymous
+
+
+async def test_escalation_is_queued_with_the_state(redis: Redis, data_dir: Path) -> None:
+    pipeline = make(redis, data_dir)
+    await pipeline.handle(msg("d", 0, "人工"))
+    entries = await redis.xrange(ESCALATION_STREAM)
+    assert len(entries) == 1
+    fields = entries[0][1]
+    assert fields[b"reason"] == b"asked" and fields[b"ref"].startswith(b"r-")
