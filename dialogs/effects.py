@@ -24,4 +24,14 @@ class Escalate:
     street: str = ""
 
 
-Effect = SubmitSuggestion | Escalate
+@dataclass(frozen=True, slots=True)
+class SendToBackend:
+    """A resident's message about a submitted suggestion: an invitation reply, the answer to a
+    follow-up question, or a later addition (text and/or photos)."""
+
+    suggestion_id: str
+    kind: str  # "invitation_reply" | "answer" | "addition"
+    body: dict[str, object]
+
+
+Effect = SubmitSuggestion | Escalate | SendToBackend

@@ -60,6 +60,8 @@ class EventKind(StrEnum):
     SUBMITTED = "submitted"  # data: id
     SUBMIT_FAILED = "submit_failed"
     STATUS_CHANGED = "status_changed"  # data: id, status, note, reply
+    INVITATION = "invitation"  # 约请. data: id, invitation_id, when, where, contact
+    QUESTION = "question"  # follow-up question. data: id, question_id, text
     STAFF_MESSAGE = "staff_message"  # data: text
     STAFF_RELEASED = "staff_released"
 
