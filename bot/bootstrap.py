@@ -13,7 +13,7 @@ from bot.backend.local import LocalBackend
 from bot.nlu import build_understander
 from bot.pipeline import Pipeline
 from bot.settings import Settings
-from bot.storage import RedisLocks, RedisStateStore, connect
+from bot.storage import ConversationStore, connect
 from dialogs.engine import Context
 from dialogs.understanding import Understander
 
@@ -35,13 +35,14 @@ class Bot:
 
 
 def build(settings: Settings, understander: Understander | None = None) -> Bot:
-    redis = connect(settings.redis_url)
+    redis = connect(settings.redis_url, settings.redis_max_connections)
     backend = LocalBackend(settings.data_dir / "suggestions.db")
     nlu = understander or build_understander(settings.nlu_url, settings.data_dir, settings.nlu_timeout_s)
     context = Context(draft_ttl=timedelta(days=settings.draft_ttl_days))
     pipeline = Pipeline(
-        store=RedisStateStore(redis, ttl_s=int(settings.state_ttl_days * 86400)),
-        locks=RedisLocks(redis, timeout_s=settings.lock_timeout_s, wait_s=settings.lock_wait_s),
+        store=ConversationStore(
+            redis, int(settings.state_ttl_days * 86400), settings.lock_timeout_s, settings.lock_wait_s
+        ),
         understander=nlu,
         backend=backend,
         secret=settings.resolved_secret(),

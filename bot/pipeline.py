@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from bot import logs, metrics
 from bot.backend import Backend
-from bot.storage import Envelope, Queued, RedisLocks, StateStore
+from bot.storage import ConversationStore, Envelope, Queued
 from dialogs.effects import Escalate, SubmitSuggestion
 from dialogs.engine import Context, StepResult, step
 from dialogs.messages import ConversationKey, EventKind, Inbound, Outbound, PlatformEvent
@@ -35,8 +35,7 @@ class Turn:
 
 @dataclass(slots=True)
 class Pipeline:
-    store: StateStore
-    locks: RedisLocks
+    store: ConversationStore
     understander: Understander
     backend: Backend
     secret: str
@@ -50,8 +49,8 @@ class Pipeline:
         started = time.perf_counter()
         # Everything, understanding included, runs under the lock: the turn order of one
         # resident is the order their messages arrived in, whatever the NLU's latency.
-        async with self.locks.lock(inbound.key):
-            envelope = await self.store.load(inbound.key)
+        async with self.store.turn(inbound.key) as lease:
+            envelope = lease.envelope
             cached = envelope.answer_to(inbound.message_id)
             if cached is not None:
                 metrics.DUPLICATES.labels(inbound.key.channel).inc()
@@ -64,7 +63,7 @@ class Pipeline:
             result, queued = await self._carry_out(inbound, result)
             envelope.state = result.state
             envelope.remember(inbound.message_id, result.messages, self.keep_answers)
-            await self.store.save(inbound.key, envelope, queued)
+            await lease.save(queued)
         metrics.TURNS.labels(inbound.key.channel).inc()
         metrics.TURN_SECONDS.observe(time.perf_counter() - started)
         log.debug("turn", ref=self.ref(inbound.key), node=result.state.node, intent=understanding.intent)

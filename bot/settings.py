@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
@@ -17,6 +18,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL"))
+    redis_max_connections: int = Field(64, ge=1, validation_alias=_env("REDIS_MAX_CONNECTIONS"))
     data_dir: Path = Field(Path("data"), validation_alias=_env("MINSHENG_DATA_DIR"))
     host: str = Field("127.0.0.1", validation_alias=_env("MINSHENG_HOST"))
     port: int = Field(8080, ge=0, le=65535, validation_alias=_env("MINSHENG_PORT"))
@@ -29,6 +31,47 @@ class Settings(BaseSettings):
     nlu_timeout_s: float = Field(1.5, gt=0, validation_alias=_env("NLU_TIMEOUT"))
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
     log_json: bool = Field(False, validation_alias=_env("LOG_JSON"))
+    stt_url: str | None = Field(None, validation_alias=_env("STT_URL"))
+    telegram_bot_token: str | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_webhook_secret: str = Field("", validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
+    telegram_webhook_url: str | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_URL"))
+    telegram_api_base: str = Field("https://api.telegram.org", validation_alias=_env("TELEGRAM_API_BASE"))
+    wechat_token: str = Field("", validation_alias=_env("WECHAT_TOKEN"))
+    wechat_app_id: str = Field("", validation_alias=_env("WECHAT_APP_ID"))
+    wechat_app_secret: str = Field("", validation_alias=_env("WECHAT_APP_SECRET"))
+    wechat_aes_key: str = Field("", validation_alias=_env("WECHAT_AES_KEY"))
+    # plain | compatible | safe; empty: safe when WECHAT_AES_KEY is set, else plain.
+    wechat_encrypt_mode: str = Field("", validation_alias=_env("WECHAT_ENCRYPT_MODE"))
+    wechat_api_base: str = Field("https://api.weixin.qq.com", validation_alias=_env("WECHAT_API_BASE"))
+    wechat_reply_budget_s: float = Field(4.0, gt=0, le=4.8, validation_alias=_env("WECHAT_REPLY_BUDGET"))
+    wechat_template_id: str = Field("", validation_alias=_env("WECHAT_TEMPLATE_ID"))
+    wechat_template_fields: str = Field("first,keyword1,keyword2,remark", validation_alias=_env("WECHAT_TEMPLATE_FIELDS"))
+    wechat_subscribe_template_id: str = Field("", validation_alias=_env("WECHAT_SUBSCRIBE_TEMPLATE_ID"))
+    wechat_subscribe_fields: str = Field("thing1,thing2", validation_alias=_env("WECHAT_SUBSCRIBE_FIELDS"))
+
+    @field_validator("wechat_encrypt_mode")
+    @classmethod
+    def _wechat_mode(cls, value: str) -> str:
+        if value.lower() not in ("", "plain", "compatible", "safe"):
+            raise ValueError("must be plain, compatible or safe")
+        return value.lower()
+
+    def wechat_mode(self) -> str:
+        """The message encryption mode: as configured, else safe when an AES key is set."""
+        return self.wechat_encrypt_mode or ("safe" if self.wechat_aes_key else "plain")
+
+    @field_validator("stt_url", "telegram_bot_token", "telegram_webhook_url")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: str) -> str:
+        # Telegram's own rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("redis_url")
     @classmethod

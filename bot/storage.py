@@ -1,21 +1,23 @@
-"""Conversation state and per-conversation locks on Redis (a real server or the embedded one).
+"""Conversation state under a per-conversation lock, on Redis (a real server or the embedded one).
 
-Two small ports, as in aiogram: `StateStore` (load/save a conversation's envelope, queueing
-effects in the same transaction) and `ConversationLocks` (an exclusive, expiring, owner-only
-lock). One implementation serves both a real redis-server and the in-process embedded store.
+A turn is two round trips: `turn()` takes the lock and reads the state in one pipeline; `save`
+writes the state, queues the turn's effects and frees the lock in one Lua script that first
+checks the lock is still ours (a fencing check: a worker whose lock expired mid-turn cannot
+overwrite what the next owner saved). The lock expires by itself if its worker dies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import LockError
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot import logs
 from dialogs.messages import ConversationKey, Outbound
@@ -37,7 +39,7 @@ class Envelope:
     """What is stored per conversation: the dialog state and the answers to recent messages.
 
     Keeping the answers next to the state lets a re-delivered message get the same answer in
-    the same transaction that saved its effect: no second turn, even across worker crashes.
+    the same transaction that saved its effects: no second turn, even across worker crashes.
     """
 
     state: ConversationState = field(default_factory=ConversationState)
@@ -73,64 +75,87 @@ class Queued:
     fields: dict[str, str]
 
 
-class StateStore(Protocol):
-    async def load(self, key: ConversationKey) -> Envelope: ...
-
-    async def save(self, key: ConversationKey, envelope: Envelope, queued: list[Queued] = ...) -> None: ...
-
-
 class LockTimeout(Exception):
     """The conversation stayed locked longer than we are willing to wait."""
 
 
-class RedisStateStore:
-    def __init__(self, redis: Redis, ttl_s: int) -> None:
-        self.redis = redis
-        self.ttl_s = ttl_s
-
-    async def load(self, key: ConversationKey) -> Envelope:
-        return Envelope.loads(await self.redis.get(state_key(key)))
-
-    async def save(self, key: ConversationKey, envelope: Envelope, queued: list[Queued] | None = None) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(state_key(key), envelope.dumps(), ex=self.ttl_s)
-            for entry in queued or ():
-                pipe.xadd(entry.stream, entry.fields)  # type: ignore[arg-type]
-            await pipe.execute()
+class LockLost(Exception):
+    """The lock expired during the turn and nothing was saved; the message should be retried."""
 
 
-class RedisLocks:
-    """Exclusive per-conversation locks: FIFO inside a process, Redis-wide across workers.
+# KEYS: lock, state, stream...; ARGV: token, state json, ttl seconds, then one JSON field map per stream.
+_SAVE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+for i = 3, #KEYS do
+  local fields = cjson.decode(ARGV[i + 1])
+  local flat = {}
+  for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
+  redis.call('XADD', KEYS[i], '*', unpack(flat))
+end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
-    The Redis lock (token-owned, released by a compare-and-delete script) expires on its own
-    if a worker dies. In front of it an asyncio.Lock per key queues this process's turns in
-    arrival order, so concurrent messages of one resident are never reordered by retry luck.
+
+class Lease:
+    """One conversation, locked: its stored envelope and the way to save it."""
+
+    def __init__(self, store: ConversationStore, key: ConversationKey, token: str, envelope: Envelope) -> None:
+        self.store = store
+        self.key = key
+        self.token = token
+        self.envelope = envelope
+        self.closed = False
+
+    async def save(self, queued: list[Queued] | None = None) -> None:
+        entries = queued or []
+        keys = [lock_key(self.key), state_key(self.key), *(e.stream for e in entries)]
+        args = [self.token, self.envelope.dumps(), self.store.ttl_s, *(json.dumps(e.fields) for e in entries)]
+        saved = await self.store.save_script(keys=keys, args=args)
+        self.closed = True
+        if not saved:
+            raise LockLost(self.key.channel)
+
+
+class ConversationStore:
+    """Per-conversation state and locks: FIFO inside a process, exclusive across workers.
+
+    An asyncio.Lock per key queues this process's turns in arrival order, so concurrent
+    messages of one resident are never reordered by retry luck; the Redis lock (token-owned,
+    expiring) excludes other workers.
     """
 
-    def __init__(self, redis: Redis, timeout_s: float, wait_s: float) -> None:
+    def __init__(self, redis: Redis, ttl_s: int, lock_timeout_s: float = 30, lock_wait_s: float = 10) -> None:
         self.redis = redis
-        self.timeout_s = timeout_s
-        self.wait_s = wait_s
+        self.ttl_s = ttl_s
+        self.lock_ms = int(lock_timeout_s * 1000)
+        self.wait_s = lock_wait_s
+        self.save_script = redis.register_script(_SAVE)
+        self.release_script = redis.register_script(_RELEASE)
         self._local: dict[str, tuple[asyncio.Lock, int]] = {}
 
+    async def load(self, key: ConversationKey) -> Envelope:
+        """Read without locking (tools, tests, staff views)."""
+        return Envelope.loads(await self.redis.get(state_key(key)))
+
     @asynccontextmanager
-    async def lock(self, key: ConversationKey) -> AsyncIterator[None]:
+    async def turn(self, key: ConversationKey) -> AsyncIterator[Lease]:
         name = lock_key(key)
         local, users = self._local.get(name, (asyncio.Lock(), 0))
         self._local[name] = (local, users + 1)
         try:
             async with local:
-                lock = self.redis.lock(name, timeout=self.timeout_s, sleep=0.002, blocking_timeout=self.wait_s)
-                if not await lock.acquire():
-                    raise LockTimeout(name)
+                lease = await self._acquire(key)
                 try:
-                    yield
+                    yield lease
                 finally:
-                    try:
-                        await lock.release()
-                    except LockError:
-                        # Expired while held: another owner may hold it now; never free theirs.
-                        log.warning("lock expired before release", timeout_s=self.timeout_s)
+                    if not lease.closed:
+                        await self.release_script(keys=[name], args=[lease.token])
         finally:
             local, users = self._local[name]
             if users <= 1:
@@ -138,11 +163,32 @@ class RedisLocks:
             else:
                 self._local[name] = (local, users - 1)
 
+    async def _acquire(self, key: ConversationKey) -> Lease:
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + self.wait_s
+        pause = 0.001
+        while True:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.set(lock_key(key), token, nx=True, px=self.lock_ms)
+                pipe.get(state_key(key))
+                got, raw = await pipe.execute()
+            if got:
+                return Lease(self, key, token, Envelope.loads(raw))
+            if time.monotonic() > deadline:
+                raise LockTimeout(key.channel)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
-def connect(url: str | None) -> Redis:
-    """A real server by URL, or the embedded in-process server when no URL is given."""
+
+def connect(url: str | None, max_connections: int = 64) -> Redis:
+    """A real server by URL, or the embedded in-process server when no URL is given.
+
+    The pool blocks when all connections are busy, so a burst of turns waits its turn
+    instead of failing with "too many connections".
+    """
     if url:
-        client: Redis = Redis.from_url(url, decode_responses=False)
+        pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10)
+        client: Redis = Redis(connection_pool=pool)
         return client
     import fakeredis  # the embedded default: same client API, no server to install
 

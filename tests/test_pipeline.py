@@ -3,46 +3,46 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from redis.asyncio import Redis
 
 from bot.backend.local import LocalBackend
 from bot.pipeline import ESCALATION_STREAM, Pipeline
-from bot.storage import Envelope, Queued, RedisLocks, RedisStateStore
+from bot.storage import ConversationStore, Lease
 from dialogs.messages import ConversationKey, Inbound
 from tests.fakes import FakeUnderstander
 
 
-class WatchedStore(RedisStateStore):
+class WatchedStore(ConversationStore):
     """A real store that records who is inside a turn, to observe ordering and overlap."""
 
     def __init__(self, redis: Redis, delay: float = 0.0) -> None:
-        super().__init__(redis, ttl_s=3600)
+        super().__init__(redis, ttl_s=3600, lock_timeout_s=10, lock_wait_s=10)
         self.delay = delay
         self.active: dict[str, int] = {}
         self.peak_per_key = 0
         self.peak_total = 0
-        self.order: list[str] = []
 
-    async def load(self, key: ConversationKey) -> Envelope:
+    @asynccontextmanager
+    async def turn(self, key: ConversationKey) -> AsyncIterator[Lease]:
         name = key.render()
-        self.active[name] = self.active.get(name, 0) + 1
-        self.peak_per_key = max(self.peak_per_key, self.active[name])
-        self.peak_total = max(self.peak_total, sum(self.active.values()))
-        envelope = await super().load(key)
-        await asyncio.sleep(self.delay)
-        return envelope
+        async with super().turn(key) as lease:
+            self.active[name] = self.active.get(name, 0) + 1
+            self.peak_per_key = max(self.peak_per_key, self.active[name])
+            self.peak_total = max(self.peak_total, sum(self.active.values()))
+            await asyncio.sleep(self.delay)
+            try:
+                yield lease
+            finally:
+                self.active[name] -= 1
 
-    async def save(self, key: ConversationKey, envelope: Envelope, queued: list[Queued] | None = None) -> None:
-        await super().save(key, envelope, queued)
-        self.active[key.render()] -= 1
 
-
-def make(redis: Redis, data_dir: Path, store: RedisStateStore | None = None) -> Pipeline:
+def make(redis: Redis, data_dir: Path, store: ConversationStore | None = None) -> Pipeline:
     return Pipeline(
-        store=store or RedisStateStore(redis, ttl_s=3600),
-        locks=RedisLocks(redis, timeout_s=10, wait_s=10),
+        store=store or ConversationStore(redis, ttl_s=3600, lock_timeout_s=10, lock_wait_s=10),
         understander=FakeUnderstander(),
         backend=LocalBackend(data_dir / "suggestions.db"),
         secret="test-secret",
@@ -62,7 +62,7 @@ async def test_fifty_messages_of_one_conversation_run_one_at_a_time_in_order(red
     await asyncio.gather(*(pipeline.handle(msg("a", n, t)) for n, t in enumerate(texts)))
     assert store.peak_per_key == 1
     assert understander.calls == texts  # each turn saw the state its predecessor saved
-    envelope = await store.load(ConversationKey("test", "a"))
+    envelope = await pipeline.snapshot(ConversationKey("test", "a"))
     assert [m for m, _ in envelope.recent] == [f"a-{n}" for n in range(42, 50)]
 
 
