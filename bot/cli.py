@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -23,14 +23,28 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _run(args: argparse.Namespace) -> int:
     from bot.bootstrap import build
-    from bot.web import build_app
+    from bot.web import AccessLogger, build_app
 
     settings = _settings(args)
+    polling = bool(getattr(args, "telegram_polling", False))
+    _check_telegram(settings, polling)
     bot = build(settings)
     where = f"http://{settings.host}:{settings.port}/"
     print(f"民声 is running: chat in the browser at {where} (REST channel: {where}webhooks/rest/webhook)")
-    web.run_app(build_app(bot), host=settings.host, port=settings.port, print=None)
+    if bot.telegram is not None:
+        print("Telegram: " + ("long polling" if polling else f"webhook at {where}telegram"))
+    web.run_app(
+        build_app(bot, telegram_polling=polling), host=settings.host, port=settings.port, print=None,
+        access_log_class=AccessLogger,
+    )
     return 0
+
+
+def _check_telegram(settings: Settings, polling: bool) -> None:
+    if polling and not settings.telegram_bot_token:
+        raise SettingsError("--telegram-polling needs TELEGRAM_BOT_TOKEN")
+    if settings.telegram_bot_token and not polling and not settings.telegram_webhook_secret:
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET is required for the Telegram webhook (or use --telegram-polling)")
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -41,33 +55,13 @@ def _chat(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         bot = build(settings)
+        await bot.start()
         try:
-            await chat(bot.pipeline, args.sender)
+            await chat(bot.pipeline, args.sender, bot.inbox("terminal"))
         finally:
             await bot.close()
 
     asyncio.run(main())
-    return 0
-
-
-def _suggestions(args: argparse.Namespace) -> int:
-    from bot.backend.local import LocalBackend
-
-    settings = _settings(args)
-    backend = LocalBackend(settings.data_dir / "suggestions.db")
-    if args.action == "list":
-        records = asyncio.run(backend.list(args.limit))
-        if args.json:
-            print(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2))
-        else:
-            for r in records:
-                print(f"{r.id}  {r.submitted_at[:16]}  {r.street or '-'}  {r.title}")
-        return 0
-    record = asyncio.run(backend.get(args.id))
-    if record is None:
-        print(f"no suggestion {args.id}", file=sys.stderr)
-        return 1
-    print(json.dumps(record.to_dict(), ensure_ascii=False, indent=2 if args.json else None))
     return 0
 
 
@@ -78,6 +72,19 @@ def _nlu(args: argparse.Namespace) -> int:
     return code
 
 
+def _wechat(args: argparse.Namespace) -> int:
+    from connectors.wechat.api import ApiError
+    from connectors.wechat.tools import run_tool
+
+    settings = _settings(args)
+    try:
+        print(asyncio.run(run_tool(settings, args.action, getattr(args, "scene", ""), getattr(args, "out", None))))
+    except (ApiError, ValueError) as exc:
+        print(f"minsheng wechat {args.action}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="minsheng", description="民声: Jing'an's suggestion intake bot")
     sub = top.add_subparsers(dest="command", required=True)
@@ -85,21 +92,28 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="serve the webhooks, REST channel and web chat")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
+    run.add_argument("--telegram-polling", action="store_true", help="get Telegram updates by long polling")
     run.set_defaults(func=_run)
 
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--sender", default="local-user", help="who you are to the bot")
     chat.set_defaults(func=_chat)
 
-    sugg = sub.add_parser("suggestions", help="read stored suggestions (embedded backend)")
-    sugg_sub = sugg.add_subparsers(dest="action", required=True)
-    lst = sugg_sub.add_parser("list")
-    lst.add_argument("--json", action="store_true")
-    lst.add_argument("--limit", type=int, default=100)
-    show = sugg_sub.add_parser("show")
-    show.add_argument("id")
-    show.add_argument("--json", action="store_true")
-    sugg.set_defaults(func=_suggestions)
+    from backend.cli import add_parsers as add_backend
+    from bot.delivery.cli import add_parsers as add_outbox
+    from bot.staff.cli import add_parsers as add_staff
+
+    add_backend(sub)
+    add_outbox(sub)
+    add_staff(sub)
+
+    wechat = sub.add_parser("wechat", help="WeChat tools: create the menu, make a collection point's QR code")
+    wechat_sub = wechat.add_subparsers(dest="action", required=True)
+    wechat_sub.add_parser("menu", help="create the account's menu from connectors/wechat/menu.json")
+    qr = wechat_sub.add_parser("qrcode", help="a permanent QR code for a collection point, saved as PNG")
+    qr.add_argument("--scene", required=True, help="the collection point (recorded as the suggestion's source)")
+    qr.add_argument("--out", type=Path, help="PNG file (default: qrcode-<scene>.png)")
+    wechat.set_defaults(func=_wechat)
 
     nlu = sub.add_parser("nlu", help="NLU tools: `minsheng nlu eval [--civic]`")
     nlu.add_argument("rest", nargs=argparse.REMAINDER)

@@ -1,8 +1,11 @@
 """The turn pipeline: every inbound message, whatever its source, takes this one path.
 
-inbound → understand → per-conversation lock → load → duplicate? answer again → dialog step →
-carry out effects that return a result (submission) → save state and queue the other effects
-atomically → answer.
+inbound → per-conversation lock → load → duplicate? answer again → understand → dialog step →
+effects become queued writes (the record and its outbox entry, escalations, pushes) → save
+state and queued writes atomically → answer.
+
+A resident's message is answered in the reply; a system message (a backend event, a staff
+reply) is answered by a push queued in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,14 +14,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from redis.asyncio import Redis
 
 from bot import logs, metrics
-from bot.backend import Backend
+from bot.delivery import outbox, pushes
 from bot.storage import ConversationStore, Envelope, Queued
-from dialogs.effects import Escalate, SubmitSuggestion
+from dialogs.effects import Escalate, SendToBackend, SubmitSuggestion
 from dialogs.engine import Context, StepResult, step
 from dialogs.messages import ConversationKey, EventKind, Inbound, Outbound, PlatformEvent
+from dialogs.record import format_id
 from dialogs.understanding import NOTHING, Understander
+
+if TYPE_CHECKING:
+    from bot.staff.handoff import Gate
 
 log = logs.get("minsheng.pipeline")
 
@@ -33,19 +43,38 @@ class Turn:
     duplicate: bool = False
 
 
+class SuggestionIds:
+    """JA-<year>-<6 digits>, sequential per year, from a Redis counter."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def next(self, year: int) -> str:
+        return format_id(year, int(await self.redis.incr(f"ms:seq:{year}")))
+
+    async def at_least(self, year: int, used: int) -> None:
+        """Never hand out a number the backend already has (a fresh or embedded Redis)."""
+        key = f"ms:seq:{year}"
+        current = int(await self.redis.get(key) or 0)
+        if current < used:
+            await self.redis.set(key, used)
+
+
 @dataclass(slots=True)
 class Pipeline:
     store: ConversationStore
     understander: Understander
-    backend: Backend
+    ids: SuggestionIds
     secret: str
     context: Callable[[], Context] = Context
     keep_answers: int = 8
+    staff: Gate | None = None  # bot/staff: holds, transcripts, sensitive words (set by bootstrap)
 
     def ref(self, key: ConversationKey) -> str:
         return logs.resident_ref(self.secret, key)
 
-    async def handle(self, inbound: Inbound) -> Turn:
+    async def handle(self, inbound: Inbound, push: bool = False) -> Turn:
+        """One turn. With `push`, the answer is also queued for the resident's channel."""
         started = time.perf_counter()
         # Everything, understanding included, runs under the lock: the turn order of one
         # resident is the order their messages arrived in, whatever the NLU's latency.
@@ -56,11 +85,20 @@ class Pipeline:
                 metrics.DUPLICATES.labels(inbound.key.channel).inc()
                 log.info("duplicate", ref=self.ref(inbound.key), channel=inbound.key.channel)
                 return Turn(cached, duplicate=True)
+            screen = None
+            if self.staff is not None:  # staff holding it: the message is relayed, the bot stays silent
+                screen = await self.staff.screen(inbound, self.ref(inbound.key), envelope.state.lang)
+                if screen.answer is not None:
+                    return Turn(screen.answer)
             understanding = NOTHING
             if inbound.text.strip() and inbound.payload is None:
                 understanding = await self.understander.parse(inbound.text, envelope.state.lang)
             result = step(envelope.state, inbound, understanding, self.context())
             result, queued = await self._carry_out(inbound, result)
+            if screen is not None:  # transcript lines (saved with the state), sensitive words
+                result, queued = screen.after(result, queued)
+            if push and result.messages:
+                queued.append(pushes.push(inbound.key, result.messages))
             envelope.state = result.state
             envelope.remember(inbound.message_id, result.messages, self.keep_answers)
             await lease.save(queued)
@@ -70,27 +108,25 @@ class Pipeline:
         return Turn(result.messages)
 
     async def _carry_out(self, inbound: Inbound, result: StepResult) -> tuple[StepResult, list[Queued]]:
-        """Submissions run now (their id goes into the receipt); escalations are queued."""
+        """Turn effects into writes saved with the state; a submission's id goes into the receipt."""
         queued: list[Queued] = []
         messages = list(result.messages)
         state = result.state
-        ctx = self.context()
         for effect in result.effects:
             if isinstance(effect, SubmitSuggestion):
-                record = replace(effect.record, resident_ref=self.ref(inbound.key))
-                try:
-                    suggestion_id = await self.backend.submit(record)
-                except Exception:
-                    metrics.SUBMISSIONS.labels("failed").inc()
-                    log.exception("submit failed", ref=record.resident_ref)
-                    event = PlatformEvent(EventKind.SUBMIT_FAILED)
-                else:
-                    metrics.SUBMISSIONS.labels("ok").inc()
-                    log.info("submitted", ref=record.resident_ref, id=suggestion_id)
-                    event = PlatformEvent(EventKind.SUBMITTED, {"id": suggestion_id})
-                follow = step(state, replace(inbound, text="", payload=None, attachments=(), event=event), NOTHING, ctx)
+                year = datetime.fromisoformat(effect.record.submitted_at).year
+                suggestion_id = await self.ids.next(year)
+                record = replace(effect.record, id=suggestion_id, resident_ref=self.ref(inbound.key))
+                queued += outbox.submission(record, inbound.key.render())
+                metrics.SUBMISSIONS.labels("queued").inc()
+                log.info("submitted", ref=record.resident_ref, id=suggestion_id)
+                event = PlatformEvent(EventKind.SUBMITTED, {"id": suggestion_id})
+                system = replace(inbound, text="", payload=None, attachments=(), event=event)
+                follow = step(state, system, NOTHING, self.context())
                 state = follow.state
                 messages.extend(follow.messages)
+            elif isinstance(effect, SendToBackend):
+                queued.append(outbox.resident_message(effect.suggestion_id, effect.kind, effect.body))
             elif isinstance(effect, Escalate):
                 metrics.ESCALATIONS.labels(effect.reason).inc()
                 fields = {

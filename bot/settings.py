@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     lock_wait_s: float = Field(10, gt=0, validation_alias=_env("MINSHENG_LOCK_WAIT"))
     nlu_url: str | None = Field(None, validation_alias=_env("NLU_URL"))
     nlu_timeout_s: float = Field(1.5, gt=0, validation_alias=_env("NLU_TIMEOUT"))
+    # The backend: unset → the reference backend runs inside this process on MINSHENG_DATA_DIR.
+    backend_url: str | None = Field(None, validation_alias=_env("BACKEND_URL"))
+    backend_secret: str = Field("", validation_alias=_env("BACKEND_SECRET"))
+    backend_database_url: str = Field("", validation_alias=_env("BACKEND_DATABASE_URL"))
+    delivery_lease_s: float = Field(120, gt=0, validation_alias=_env("DELIVERY_LEASE_SECONDS"))
+    delivery_backoff_s: float = Field(0.5, gt=0, validation_alias=_env("DELIVERY_BACKOFF_SECONDS"))
+    delivery_backoff_cap_s: float = Field(60, gt=0, validation_alias=_env("DELIVERY_BACKOFF_CAP_SECONDS"))
+    worker_name: str = Field("", validation_alias=_env("MINSHENG_WORKER"))
+    backend_admin_token: str = Field("", validation_alias=_env("BACKEND_ADMIN_TOKEN"))
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
     log_json: bool = Field(False, validation_alias=_env("LOG_JSON"))
     stt_url: str | None = Field(None, validation_alias=_env("STT_URL"))
@@ -45,9 +54,29 @@ class Settings(BaseSettings):
     wechat_api_base: str = Field("https://api.weixin.qq.com", validation_alias=_env("WECHAT_API_BASE"))
     wechat_reply_budget_s: float = Field(4.0, gt=0, le=4.8, validation_alias=_env("WECHAT_REPLY_BUDGET"))
     wechat_template_id: str = Field("", validation_alias=_env("WECHAT_TEMPLATE_ID"))
-    wechat_template_fields: str = Field("first,keyword1,keyword2,remark", validation_alias=_env("WECHAT_TEMPLATE_FIELDS"))
+    wechat_template_fields: str = Field(
+        "first,keyword1,keyword2,remark", validation_alias=_env("WECHAT_TEMPLATE_FIELDS")
+    )
     wechat_subscribe_template_id: str = Field("", validation_alias=_env("WECHAT_SUBSCRIBE_TEMPLATE_ID"))
     wechat_subscribe_fields: str = Field("thing1,thing2", validation_alias=_env("WECHAT_SUBSCRIBE_FIELDS"))
+    # Staff escalation and the console (bot/staff).
+    staff_office_hours: str = Field("mon-fri 09:00-17:00", validation_alias=_env("STAFF_OFFICE_HOURS"))
+    staff_timezone: str = Field("Asia/Shanghai", validation_alias=_env("STAFF_TIMEZONE"))
+    staff_sensitive_words: str = Field("", validation_alias=_env("STAFF_SENSITIVE_WORDS"))  # comma-separated
+    staff_public_url: str = Field("", validation_alias=_env("STAFF_PUBLIC_URL"))  # links, allowed Origin
+    staff_session_hours: float = Field(12, gt=0, validation_alias=_env("STAFF_SESSION_HOURS"))
+    staff_cookie_secure: bool = Field(False, validation_alias=_env("STAFF_COOKIE_SECURE"))
+    staff_telegram_chat_id: str = Field("", validation_alias=_env("STAFF_TELEGRAM_CHAT_ID"))
+    staff_telegram_bot_token: str = Field("", validation_alias=_env("STAFF_TELEGRAM_BOT_TOKEN"))
+    staff_wecom_webhook: str = Field("", validation_alias=_env("STAFF_WECOM_WEBHOOK"))
+
+    @field_validator("staff_office_hours")
+    @classmethod
+    def _office_hours(cls, value: str) -> str:
+        from bot.staff.hours import OfficeHours
+
+        OfficeHours.parse(value)  # raises ValueError naming the wrong part
+        return value
 
     @field_validator("wechat_encrypt_mode")
     @classmethod
@@ -89,6 +118,21 @@ class Settings(BaseSettings):
         if upper not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return upper
+
+    @field_validator("backend_url")
+    @classmethod
+    def _backend_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    def signing_secret(self) -> str:
+        """The key that signs bot↔backend traffic; with a remote backend it must be configured."""
+        if self.backend_url and not self.backend_secret:
+            raise SettingsError("BACKEND_SECRET: required when BACKEND_URL is set")
+        return self.backend_secret or self.resolved_secret()
 
     def resolved_secret(self) -> str:
         """The key for hashing resident ids: configured, or created once in the data dir."""

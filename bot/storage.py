@@ -69,10 +69,12 @@ class Envelope:
 
 @dataclass(frozen=True, slots=True)
 class Queued:
-    """An entry for a durable stream, written atomically with the state."""
+    """A write done atomically with the state: an entry added to a durable stream
+    (op "xadd"), or fields set in a hash (op "hset")."""
 
     stream: str
     fields: dict[str, str]
+    op: str = "xadd"
 
 
 class LockTimeout(Exception):
@@ -83,15 +85,21 @@ class LockLost(Exception):
     """The lock expired during the turn and nothing was saved; the message should be retried."""
 
 
-# KEYS: lock, state, stream...; ARGV: token, state json, ttl seconds, then one JSON field map per stream.
+# KEYS: lock, state, then one key per queued write; ARGV: token, state json, ttl seconds, then
+# per write its op ("xadd" | "hset") and its fields as JSON.
 _SAVE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 for i = 3, #KEYS do
-  local fields = cjson.decode(ARGV[i + 1])
+  local op = ARGV[2 * i - 2]
+  local fields = cjson.decode(ARGV[2 * i - 1])
   local flat = {}
   for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
-  redis.call('XADD', KEYS[i], '*', unpack(flat))
+  if op == 'hset' then
+    redis.call('HSET', KEYS[i], unpack(flat))
+  else
+    redis.call('XADD', KEYS[i], '*', unpack(flat))
+  end
 end
 redis.call('DEL', KEYS[1])
 return 1
@@ -115,7 +123,9 @@ class Lease:
     async def save(self, queued: list[Queued] | None = None) -> None:
         entries = queued or []
         keys = [lock_key(self.key), state_key(self.key), *(e.stream for e in entries)]
-        args = [self.token, self.envelope.dumps(), self.store.ttl_s, *(json.dumps(e.fields) for e in entries)]
+        args: list[str | int] = [self.token, self.envelope.dumps(), self.store.ttl_s]
+        for entry in entries:
+            args += [entry.op, json.dumps(entry.fields)]
         saved = await self.store.save_script(keys=keys, args=args)
         self.closed = True
         if not saved:

@@ -8,12 +8,15 @@ returns the same answer instead of a second turn) and "metadata": {"language": "
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from aiohttp import web
+from redis.asyncio import Redis
 
 from bot.pipeline import Pipeline
+from connectors.base import Delivery, DeliveryResult
 from dialogs.messages import ConversationKey, Inbound, Outbound
 
 CHANNEL = "rest"
@@ -59,13 +62,48 @@ def render(recipient: str, messages: list[Outbound]) -> list[dict[str, Any]]:
     return out
 
 
+class Inbox:
+    """Pushes for residents of channels without a way to send unasked (REST, terminal): kept
+    in Redis until the resident collects them (`GET /webhooks/rest/pushes/<sender>`) or with
+    their next exchange."""
+
+    TTL_S = 90 * 86400
+
+    def __init__(self, redis: Redis, channel: str) -> None:
+        self.redis = redis
+        self.channel = channel
+
+    def key(self, user_id: str) -> str:
+        return f"ms:inbox:{self.channel}:{user_id}"
+
+    async def send(self, user_id: str, messages: list[Outbound]) -> DeliveryResult:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(self.key(user_id), *(json.dumps(m.to_dict(), ensure_ascii=False) for m in messages))
+            pipe.expire(self.key(user_id), self.TTL_S)
+            await pipe.execute()
+        return DeliveryResult(Delivery.SENT)
+
+    async def collect(self, user_id: str) -> list[Outbound]:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lrange(self.key(user_id), 0, -1)
+            pipe.delete(self.key(user_id))
+            raw, _ = await pipe.execute()
+        return [Outbound.from_dict(json.loads(item)) for item in raw]
+
+
 class RestChannel:
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, inbox: Inbox) -> None:
         self.pipeline = pipeline
+        self.inbox = inbox
 
     def register(self, app: web.Application) -> None:
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_get("/webhooks/rest/", self.health)
+        app.router.add_get("/webhooks/rest/pushes/{sender}", self.pushes)
+
+    async def pushes(self, request: web.Request) -> web.Response:
+        sender = request.match_info["sender"]
+        return web.json_response(render(sender, await self.inbox.collect(sender)))
 
     async def health(self, _: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -79,4 +117,5 @@ class RestChannel:
         if isinstance(inbound, str):
             return _bad(inbound)
         turn = await self.pipeline.handle(inbound)
-        return web.json_response(render(inbound.key.user_id, turn.messages))
+        waiting = await self.inbox.collect(inbound.key.user_id)
+        return web.json_response(render(inbound.key.user_id, waiting + turn.messages))

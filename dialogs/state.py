@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict, copying the lists and dicts it holds.
+
+    Faster than dataclasses.asdict (no generic deep copy): this runs twice per turn.
+    """
+    out: dict[str, Any] = {}
+    for name in obj.__slots__:
+        value = getattr(obj, name)
+        if isinstance(value, list):
+            value = [dict(v) if isinstance(v, dict) else v for v in value]
+        out[name] = value
+    return out
 
 
 @dataclass(slots=True)
@@ -25,6 +39,7 @@ class Draft:
     accepts_invite: bool = False
     consent: bool = False
     node: str = "category"  # where the resident was, for resuming
+    coached: list[str] = field(default_factory=list)  # fields the writing coach already commented on
 
 
 @dataclass(slots=True)
@@ -50,9 +65,27 @@ class ConversationState:
     elderly: bool = False
     source: str = ""  # collection point / scene the resident came from
     mine: list[Mine] = field(default_factory=list)
+    # Nodes to come back to after an interruption that needs answers of its own (an invitation,
+    # a follow-up question, a call-back, a private complaint): a stack, innermost last.
+    paused: list[str] = field(default_factory=list)
+    # Invitations and follow-up questions from the backend waiting for the resident's answer:
+    # {"kind": "invitation", "id", "invitation_id", "when", "where", "contact"} or
+    # {"kind": "question", "id", "question_id", "text"}; the first one is being asked.
+    pending: list[dict[str, str]] = field(default_factory=list)
+    last_seen: str = ""  # ISO time of the resident's last message (to greet a returning resident)
+    offer: str = ""  # what the bot proposed and waits to have confirmed (a category key)
+    held: str = ""  # the resident's text kept while they choose what to do with it
+    review: int = 0  # elderly mode: the summary field being read back
+    page: int = 0  # elderly mode: the page of a long numbered list
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = _plain(self)
+        data["draft"] = _plain(self.draft) if self.draft is not None else None
+        data["mine"] = [{**_plain(m), "history": [dict(h) for h in m.history]} for m in self.mine]
+        return data
+
+    def clone(self) -> ConversationState:
+        return ConversationState.from_dict(self.to_dict())
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ConversationState:

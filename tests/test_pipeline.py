@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from redis.asyncio import Redis
 
-from bot.backend.local import LocalBackend
-from bot.pipeline import ESCALATION_STREAM, Pipeline
+from bot.delivery.outbox import OUTBOX, OWNERS
+from bot.pipeline import ESCALATION_STREAM, Pipeline, SuggestionIds
 from bot.storage import ConversationStore, Lease
 from dialogs.messages import ConversationKey, Inbound
 from tests.fakes import FakeUnderstander
@@ -40,11 +40,11 @@ class WatchedStore(ConversationStore):
                 self.active[name] -= 1
 
 
-def make(redis: Redis, data_dir: Path, store: ConversationStore | None = None) -> Pipeline:
+def make(redis: Redis, store: ConversationStore | None = None) -> Pipeline:
     return Pipeline(
         store=store or ConversationStore(redis, ttl_s=3600, lock_timeout_s=10, lock_wait_s=10),
         understander=FakeUnderstander(),
-        backend=LocalBackend(data_dir / "suggestions.db"),
+        ids=SuggestionIds(redis),
         secret="test-secret",
     )
 
@@ -53,9 +53,9 @@ def msg(user: str, n: int, text: str) -> Inbound:
     return Inbound(ConversationKey("test", user), f"{user}-{n}", text)
 
 
-async def test_fifty_messages_of_one_conversation_run_one_at_a_time_in_order(redis: Redis, data_dir: Path) -> None:
+async def test_fifty_messages_of_one_conversation_run_one_at_a_time_in_order(redis: Redis) -> None:
     store = WatchedStore(redis)
-    pipeline = make(redis, data_dir, store)
+    pipeline = make(redis, store)
     texts = [f"第{n}条" for n in range(50)]
     understander = pipeline.understander
     assert isinstance(understander, FakeUnderstander)
@@ -66,16 +66,16 @@ async def test_fifty_messages_of_one_conversation_run_one_at_a_time_in_order(red
     assert [m for m, _ in envelope.recent] == [f"a-{n}" for n in range(42, 50)]
 
 
-async def test_different_conversations_run_in_parallel(redis: Redis, data_dir: Path) -> None:
+async def test_different_conversations_run_in_parallel(redis: Redis) -> None:
     store = WatchedStore(redis, delay=0.01)
-    pipeline = make(redis, data_dir, store)
+    pipeline = make(redis, store)
     await asyncio.gather(*(pipeline.handle(msg(f"u{u}", n, "你好")) for u in range(10) for n in range(3)))
     assert store.peak_per_key == 1
     assert store.peak_total > 1
 
 
-async def test_redelivered_message_gets_the_same_answer_not_a_second_turn(redis: Redis, data_dir: Path) -> None:
-    pipeline = make(redis, data_dir)
+async def test_redelivered_message_gets_the_same_answer_not_a_second_turn(redis: Redis) -> None:
+    pipeline = make(redis)
     await pipeline.handle(msg("b", 0, "你好"))
     first, second, third = await asyncio.gather(*(pipeline.handle(msg("b", 1, "1")) for _ in range(3)))
     assert first.messages == second.messages == third.messages
@@ -85,26 +85,28 @@ async def test_redelivered_message_gets_the_same_answer_not_a_second_turn(redis:
     assert [m for m, _ in envelope.recent] == ["b-0", "b-1"]
 
 
-async def test_submission_gets_an_id_and_is_stored_once(redis: Redis, data_dir: Path) -> None:
-    pipeline = make(redis, data_dir)
+async def test_submission_is_durable_before_the_receipt_and_queued_once(redis: Redis) -> None:
+    pipeline = make(redis)
+    await pipeline.ids.at_least(2026, 41)  # numbers the backend already used are skipped
     answers = ["你好", "1", "3", "全区", "公园厕所太少,老人孩子不方便", "每个公园建一个无障碍厕所", "跳过", "跳过",
                "匿名", "同意"]
     for n, text in enumerate(answers):
         await pipeline.handle(msg("c", n, text))
     turn = await pipeline.handle(msg("c", 99, "确认"))
-    assert "JA-" in turn.messages[-1].text
+    receipt = turn.messages[0].text
+    suggestion_id = receipt.split("建议编号 ")[1].split("。")[0]
+    assert suggestion_id.startswith("JA-") and suggestion_id.endswith("-000042")
     again = await pipeline.handle(msg("c", 99, "确认"))  # the platform re-delivers the confirmation
     assert again.duplicate and again.messages == turn.messages
-    records = await pipeline.backend.list()
-    assert len(records) == 1
-    record = records[0]
-    assert record.id == turn.messages[-1].text.split("建议编号 ")[1].split("。")[0]
-    assert record.resident_ref.startswith("r-") and record.resident_ref != "c"
-    assert record.street == "全区" and record.contact.anonymous
+    (entry,) = await redis.xrange(OUTBOX)  # one outbox entry, written with the state
+    record = json.loads(entry[1][b"record"])
+    assert record["id"] == suggestion_id and record["resident_ref"].startswith("r-")
+    assert record["street"] == "全区" and record["contact"]["anonymous"]
+    assert await redis.hget(OWNERS, suggestion_id) == b"test:c"
 
 
-async def test_escalation_is_queued_with_the_state(redis: Redis, data_dir: Path) -> None:
-    pipeline = make(redis, data_dir)
+async def test_escalation_is_queued_with_the_state(redis: Redis) -> None:
+    pipeline = make(redis)
     await pipeline.handle(msg("d", 0, "人工"))
     entries = await redis.xrange(ESCALATION_STREAM)
     assert len(entries) == 1

@@ -88,7 +88,9 @@ def test_whole_form_in_chinese_builds_the_record() -> None:
         (["1", "2", "取消"], "cancel_confirm", "确定不写了"),
         (["1", "2", "取消", "否"], "location", "接着写"),
         (["1", "2", "取消", "是"], "menu", "已经取消"),
-        (["1", "2", "取消", "嗯嗯嗯嗯嗯"], "cancel_confirm", "请回复「是」或「否」"),
+        (["1", "2", "取消", "随便看看"], "cancel_confirm", "请回复「是」或「否」"),
+        # a yes in many forms: 嗯嗯, 对对对, 好的呀
+        (["1", "2", "取消", "嗯嗯嗯"], "menu", "已经取消"),
         # district-wide
         (["1", "2", "全区"], "problem", "涉及全区"),
         # unknown place: all streets offered

@@ -33,7 +33,7 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
 @asynccontextmanager
 async def running_bot(settings: Settings, understander: Understander | None = None) -> AsyncIterator[tuple[Bot, str]]:
     bot = build(settings, understander)
-    async with serve(build_app(bot)) as base:
+    async with serve(build_app(bot)) as base:  # the app's start-up starts the deliveries
         yield bot, base
 
 

@@ -15,13 +15,16 @@ from tests.support.redis_server import free_port
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str], workdir: Path, args: tuple[str, ...] = ("run",)) -> None:
-        self.port = free_port()
-        self.env = {**os.environ, **env, "MINSHENG_PORT": str(self.port), "MINSHENG_HOST": "127.0.0.1"}
+    def __init__(
+        self, env: dict[str, str], workdir: Path, args: tuple[str, ...] = ("run",), port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
+        ports = {"MINSHENG_PORT": str(self.port), "MINSHENG_HOST": "127.0.0.1", "BACKEND_PORT": str(self.port)}
+        self.env = {**os.environ, **env, **ports}
         self.workdir = workdir
         self.args = args
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = workdir / f"bot-{self.port}.log"
+        self.log = workdir / f"{args[0]}-{self.port}.log"
 
     @property
     def base(self) -> str:

@@ -1,0 +1,1 @@
+"""The WeChat Official Account connector: webhook, passive replies, customer-service pushes."""
