@@ -49,7 +49,8 @@ async def pushed(http: aiohttp.ClientSession, base: str, sender: str, want: str)
 
 
 async def shot(page: Page, tmp_path: Path, name: str) -> None:
-    folder = Path(os.environ.get("MINSHENG_SCREENSHOTS", "")) or tmp_path
+    wanted = os.environ.get("MINSHENG_SCREENSHOTS", "")
+    folder = Path(wanted) if wanted else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(folder / name), full_page=True)
 
