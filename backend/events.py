@@ -4,6 +4,7 @@ bot acknowledges each one; retries with exponential backoff and jitter."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from collections.abc import Awaitable, Callable
@@ -77,10 +78,8 @@ class EventSender:
         while True:
             if not await self.send_due():
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):  # poll too: the CLI writes from elsewhere
                     await asyncio.wait_for(self._wake.wait(), self.poll_s)
-                except TimeoutError:
-                    pass
 
     async def send_due(self) -> int:
         sent = 0

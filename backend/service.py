@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -148,7 +149,9 @@ class Office:
                 select(StatusChange).where(StatusChange.suggestion_id == suggestion_id).order_by(StatusChange.id)
             )
             messages = await db.scalars(
-                select(ResidentMessage).where(ResidentMessage.suggestion_id == suggestion_id).order_by(ResidentMessage.at)
+                select(ResidentMessage)
+                .where(ResidentMessage.suggestion_id == suggestion_id)
+                .order_by(ResidentMessage.at)
             )
             return {
                 **self._summary(suggestion),
@@ -159,7 +162,7 @@ class Office:
                 "messages": [{"kind": m.kind, "body": m.body, "at": _iso(m.at)} for m in messages],
             }
 
-    async def list(self, limit: int = 100, status: str | None = None) -> list[dict[str, Any]]:
+    async def list(self, limit: int = 100, status: str | None = None) -> builtins.list[dict[str, Any]]:
         async with self.sessions() as db:
             query = select(Suggestion).order_by(Suggestion.created_at.desc(), Suggestion.id.desc()).limit(limit)
             if status:
@@ -178,7 +181,7 @@ class Office:
 
     # ---- events for the bot -------------------------------------------------------------------
 
-    async def due_events(self, limit: int = 20) -> list[Event]:
+    async def due_events(self, limit: int = 20) -> builtins.list[Event]:
         async with self.sessions() as db:
             query = (
                 select(Event)

@@ -100,7 +100,8 @@ async def main() -> None:
     print(f"residents={args.residents} conversations={args.conversations} turns={turns} elapsed={elapsed:.2f}s")
     print(f"turns/s            {turns / elapsed:8.0f}")
     print(f"turn latency p50   {pct(latencies, 0.50):8.2f} ms   p99 {pct(latencies, 0.99):.2f} ms")
-    print(f"baseline (no-op)   p50 {pct(base_lat, 0.50):.2f} ms   p99 {pct(base_lat, 0.99):.2f} ms   ~{base_rps:.0f} req/s")
+    print(f"baseline (no-op)   p50 {pct(base_lat, 0.50):.2f} ms   p99 {pct(base_lat, 0.99):.2f} ms   "
+          f"~{base_rps:.0f} req/s")
     print(f"ratio turn/baseline p50 {pct(latencies, 0.5) / max(pct(base_lat, 0.5), 1e-9):.2f}x")
     print(f"redis bytes/conversation (state key) mean {statistics.mean(state_bytes):.0f}  "
           f"(used_memory {used / max(len(keys), 1):.0f} per conversation, {len(keys)} conversations)")

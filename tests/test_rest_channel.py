@@ -74,7 +74,7 @@ async def test_rest_refuses_bad_input_with_400(settings_for: dict[str, object]) 
 
 async def test_same_message_id_twice_is_one_turn(settings_for: dict[str, object]) -> None:
     settings = load_settings(**settings_for)
-    async with running_bot(settings) as (bot, base), aiohttp.ClientSession() as session:
+    async with running_bot(settings) as (_, base), aiohttp.ClientSession() as session:
         bob = RestClient(session, base, "bob-rest")
         await bob.say("你好", message_id="m1")
         first = await bob.say("1", message_id="m2")

@@ -39,7 +39,7 @@ class EventIntake:
             return 400, "type, event_id and suggestion_id are required"
         if not isinstance(data, dict):
             return 400, "data must be an object"
-        owner = await self.redis.hget(OWNERS, suggestion_id)
+        owner: bytes | None = await self.redis.hget(OWNERS, suggestion_id)  # type: ignore[assignment]
         if owner is None:
             return 404, "no conversation for this suggestion"
         key = ConversationKey.parse(owner.decode())

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -49,7 +50,7 @@ def backoff(attempt: int, base: float, cap: float) -> float:
     return random.uniform(base / 2, min(cap, base * 2 ** max(attempt - 1, 0)))
 
 
-def _decode(raw: dict[bytes, bytes]) -> Fields:
+def _decode(raw: Any) -> Fields:
     return {k.decode(): v.decode() for k, v in raw.items()}
 
 
@@ -122,7 +123,7 @@ class StreamWorker:
             timeout = self.block_ms
             if self._due:
                 timeout = max(1, min(timeout, int((self._due[0][0] - time.monotonic()) * 1000)))
-            entries = await self.redis.xreadgroup(
+            entries: Any = await self.redis.xreadgroup(
                 self.group, self.consumer, {self.stream: ">"}, count=32, block=timeout
             )
             for _, items in entries or []:
@@ -142,7 +143,7 @@ class StreamWorker:
     async def _claim_stale(self) -> None:
         start = "0-0"
         while True:
-            reply = await self.redis.xautoclaim(
+            reply: Any = await self.redis.xautoclaim(
                 self.stream, self.group, self.consumer, min_idle_time=self.lease_ms, start_id=start, count=64
             )
             start, claimed = reply[0].decode(), reply[1]
@@ -158,7 +159,7 @@ class StreamWorker:
         while self._due and self._due[0][0] <= now:
             _, entry_id = heapq.heappop(self._due)
             # Claiming it again resets its idle time: it stays ours while we are alive.
-            claimed = await self.redis.xclaim(self.stream, self.group, self.consumer, 0, [entry_id])
+            claimed: Any = await self.redis.xclaim(self.stream, self.group, self.consumer, 0, [entry_id])
             for claimed_id, raw in claimed:
                 if raw:
                     self._spawn(claimed_id.decode(), _decode(raw))
@@ -203,12 +204,13 @@ class StreamWorker:
 
 
 async def dead_letters(redis: Redis, stream: str) -> list[tuple[str, Fields]]:
-    return [(i.decode(), _decode(raw)) for i, raw in await redis.xrange(f"{stream}:dead")]
+    entries: Any = await redis.xrange(f"{stream}:dead")
+    return [(i.decode(), _decode(raw)) for i, raw in entries]
 
 
 async def requeue(redis: Redis, stream: str, dead_id: str) -> bool:
     """Put a dead letter back on its stream (after the cause was fixed)."""
-    entries = await redis.xrange(f"{stream}:dead", dead_id, dead_id)
+    entries: Any = await redis.xrange(f"{stream}:dead", dead_id, dead_id)
     if not entries:
         return False
     fields = {k: v for k, v in _decode(entries[0][1]).items() if k not in ("dead_reason", "dead_at", "source_id")}
