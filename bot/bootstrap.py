@@ -109,7 +109,8 @@ def _office_url(settings: Settings) -> str:
 
 def build(settings: Settings, understander: Understander | None = None) -> Bot:
     redis = connect(settings.redis_url, settings.redis_max_connections)
-    nlu = understander or build_understander(settings.nlu_url, settings.data_dir, settings.nlu_timeout_s)
+    cache = settings.nlu_cache_dir or settings.data_dir
+    nlu = understander or build_understander(settings.nlu_url, cache, settings.nlu_timeout_s)
     context = Context(draft_ttl=timedelta(days=settings.draft_ttl_days))
     pipeline = Pipeline(
         store=ConversationStore(

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     lock_timeout_s: float = Field(30, gt=0, validation_alias=_env("MINSHENG_LOCK_TIMEOUT"))
     lock_wait_s: float = Field(10, gt=0, validation_alias=_env("MINSHENG_LOCK_WAIT"))
     nlu_url: str | None = Field(None, validation_alias=_env("NLU_URL"))
+    # Where the trained NLU model is cached (default: the data dir); shared by tests and workers.
+    nlu_cache_dir: Path | None = Field(None, validation_alias=_env("NLU_CACHE_DIR"))
     nlu_timeout_s: float = Field(1.5, gt=0, validation_alias=_env("NLU_TIMEOUT"))
     # The backend: unset → the reference backend runs inside this process on MINSHENG_DATA_DIR.
     backend_url: str | None = Field(None, validation_alias=_env("BACKEND_URL"))

@@ -11,6 +11,18 @@ from bot.storage import connect
 from tests.support.redis_server import RedisServer
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Train the NLU once per test session, for in-process bots and `minsheng` child processes."""
+    previous = os.environ.get("NLU_CACHE_DIR")
+    os.environ["NLU_CACHE_DIR"] = str(tmp_path_factory.mktemp("nlu-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("NLU_CACHE_DIR", None)
+    else:
+        os.environ["NLU_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server for the session: CI's (MINSHENG_TEST_REDIS_URL) or one we start."""
