@@ -36,11 +36,15 @@ log = logs.get("minsheng.wechat")
 
 PATH = "/wechat"
 PENDING, PASSIVE, CS = b"pending", b"passive", b"cs"
-CLAIM_TTL_S = 3600
+# "pending" expires soon: if the worker running the turn dies, a later re-delivery of WeChat's
+# (they come over ~15 s) starts afresh, and the pipeline's record decides whether a turn is
+# still due. Settled claims are kept long enough to recognise any late re-delivery.
+PENDING_TTL_S = 12
+SETTLED_TTL_S = 86400
 SUCCESS = "success"
 _CAS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
   return 1
 end
 return 0
@@ -93,7 +97,8 @@ class WeChatWebhook:
         return task
 
     async def _cas(self, key: str, old: bytes, new: bytes) -> bool:
-        return bool(await self.redis.eval(_CAS, 1, key, old, new))
+        ttl = PENDING_TTL_S if new == PENDING else SETTLED_TTL_S
+        return bool(await self.redis.eval(_CAS, 1, key, old, new, ttl))
 
     # ---- HTTP --------------------------------------------------------------------------
 
@@ -116,7 +121,7 @@ class WeChatWebhook:
         if parsed.inbound is None:
             return web.Response(text=SUCCESS)
         claim = claim_key(parsed.inbound.message_id)
-        if await self.redis.set(claim, PENDING, nx=True, ex=CLAIM_TTL_S):
+        if await self.redis.set(claim, PENDING, nx=True, ex=PENDING_TTL_S):
             await self._first_sight(parsed)
             return await self._deliver(request, parsed, claim, fresh=True)
         if await self._cas(claim, PENDING, CS):
