@@ -117,6 +117,9 @@ class Pipeline:
                 year = datetime.fromisoformat(effect.record.submitted_at).year
                 suggestion_id = await self.ids.next(year)
                 record = replace(effect.record, id=suggestion_id, resident_ref=self.ref(inbound.key))
+                if self.staff is not None and self.staff.transcripts is not None:
+                    # A conversation with staff before submitting goes onto the record.
+                    record.transcript = await self.staff.transcripts.for_submission(inbound.key) or []
                 queued += outbox.submission(record, inbound.key.render())
                 metrics.SUBMISSIONS.labels("queued").inc()
                 log.info("submitted", ref=record.resident_ref, id=suggestion_id)

@@ -60,6 +60,8 @@ class SuggestionRecord:
     draft_id: str = ""
     id: str = ""
     status_history: list[StatusChange] = field(default_factory=list)
+    # The conversation with staff, when it was escalated before submitting: {who, text, at[, staff]}.
+    transcript: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

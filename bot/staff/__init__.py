@@ -61,4 +61,5 @@ def build_desk(settings: Settings, pipeline: Pipeline, deliver: Deliver, stream:
         intake=Intake(redis, stream, cases, notifier), notifier=notifier, deliver=deliver, handle=handle,
         public_url=settings.staff_public_url, cookie_secure=settings.staff_cookie_secure, tz=gate.hours.tz,
     )
+    gate.transcripts = desk.transcripts
     return desk, gate

@@ -22,6 +22,7 @@ from bot import logs, metrics
 from bot.staff import transcript
 from bot.staff.hours import OfficeHours, utcnow
 from bot.staff.queue import CASE_OF, EVENTS, HOLD, RELEASED, Cases
+from bot.staff.transcript import Transcripts
 from bot.storage import Queued
 from dialogs import catalog
 from dialogs.engine import StepResult
@@ -93,6 +94,7 @@ class Gate:
     ttl_s: int
     sensitive_words: tuple[str, ...] = ()
     now: Callable[[], datetime] = utcnow
+    transcripts: Transcripts | None = None  # to attach a staff conversation to a submitted record
     _script: object = field(init=False, default=None)
 
     def __post_init__(self) -> None:

@@ -78,6 +78,19 @@ async def test_held_conversation_is_relayed_and_resumes_where_it_was(data_dir: P
         lines = [(ln.who, ln.text) for ln in await Transcripts(bot.redis, 3600).read(key)]
         assert ("resident", "我家楼下的垃圾桶总是满的") in lines
         assert ("system", "escalated:asked") in lines
+
+        # Submitted after the escalation: the conversation with staff goes onto the record.
+        for text in ("常德路康定路口早上学生很多,没有红绿灯,车开得很快", "建议加装红绿灯和减速带",
+                     "跳过", "跳过", "匿名", "同意"):
+            await resident.say(text)
+        receipt = await resident.say("确认")
+        suggestion_id = receipt.split("建议编号 ")[1].split("。")[0]
+        assert bot.office is not None and await bot.flush()
+        record = (await bot.office.get(suggestion_id))["record"]
+        assert {"who": "staff", "text": "您好,请问是哪个小区?"}.items() <= next(
+            line for line in record["transcript"] if line["who"] == "staff"
+        ).items()
+        assert any(line["text"] == "我家楼下的垃圾桶总是满的" for line in record["transcript"])
         assert any(who == "staff" and text == "您好,请问是哪个小区?" for who, text in lines)
         audit = [e["action"] for e in await desk.cases.audit_log()]
         assert {"login", "claim", "reply", "release"} <= set(audit)
