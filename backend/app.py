@@ -83,7 +83,13 @@ def build_backend_app(office: Office, sender: EventSender, secret: str, admin_to
         if (refused := staff(request)) is not None:
             return refused
         limit = min(int(request.query.get("limit", "100")), 1000)
-        return web.json_response(await office.list(limit, request.query.get("status")))
+        return web.json_response(await office.list(limit, request.query.get("status"), request.query.get("unit")))
+
+    async def rows(request: web.Request) -> web.Response:
+        """Every record's analytics fields and status history (for the console's analytics)."""
+        if (refused := staff(request)) is not None:
+            return refused
+        return web.json_response(await office.rows(request.query.get("unit")))
 
     async def show(request: web.Request) -> web.Response:
         if (refused := staff(request)) is not None:
@@ -142,6 +148,7 @@ def build_backend_app(office: Office, sender: EventSender, secret: str, admin_to
     app[SENDER] = sender
     app.router.add_post("/suggestions", submit)
     app.router.add_get("/suggestions", listing)
+    app.router.add_get("/analytics/rows", rows)
     app.router.add_get("/suggestions/{id}", show)
     app.router.add_post("/suggestions/{id}/messages", message)
     app.router.add_post("/suggestions/{id}/status", set_status)

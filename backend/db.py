@@ -31,6 +31,7 @@ class Suggestion(Base):
     street: Mapped[str] = mapped_column(String(32), index=True)
     title: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(24), index=True)
+    unit: Mapped[str] = mapped_column(String(64), index=True, default="")  # routed handling unit (backend/routing.py)
     record: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)

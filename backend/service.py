@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.db import Event, ResidentMessage, StatusChange, Suggestion, now
+from backend.routing import Routing, default_routing
 from dialogs.record import Status
 
 # Where a status may go next: forward only; the outcomes share one rank; closed is final.
@@ -46,9 +47,10 @@ class Accepted:
 
 
 class Office:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, routing: Routing | None = None) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.routing = routing or default_routing()  # 区—街镇—居民区: the unit each record goes to
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -75,6 +77,7 @@ class Office:
                 street=record["street"],
                 title=record["title"],
                 status=Status.SUBMITTED.value,
+                unit=self.routing.route(record),
                 record=record,
             )
             db.add(suggestion)
@@ -162,12 +165,39 @@ class Office:
                 "messages": [{"kind": m.kind, "body": m.body, "at": _iso(m.at)} for m in messages],
             }
 
-    async def list(self, limit: int = 100, status: str | None = None) -> builtins.list[dict[str, Any]]:
+    async def list(self, limit: int = 100, status: str | None = None, unit: str | None = None,
+                   ) -> builtins.list[dict[str, Any]]:
+        """Newest first; with `unit`, only the records that unit may see (routing.can_see)."""
         async with self.sessions() as db:
-            query = select(Suggestion).order_by(Suggestion.created_at.desc(), Suggestion.id.desc()).limit(limit)
+            query = select(Suggestion).order_by(Suggestion.created_at.desc(), Suggestion.id.desc())
             if status:
                 query = query.where(Suggestion.status == status)
-            return [self._summary(s) for s in await db.scalars(query)]
+            if unit is not None and unit != self.routing.district_unit:
+                query = query.where((Suggestion.unit == unit) | Suggestion.unit.like(f"{unit}/%"))
+            return [self._summary(s) for s in await db.scalars(query.limit(limit))]
+
+    async def rows(self, unit: str | None = None) -> builtins.list[dict[str, Any]]:
+        """Every record (scoped to `unit`) with the fields analytics counts and its status
+        history: channel, source point, campaign, category, street, unit, status, times."""
+        async with self.sessions() as db:
+            query = select(Suggestion).order_by(Suggestion.created_at)
+            if unit is not None and unit != self.routing.district_unit:
+                query = query.where((Suggestion.unit == unit) | Suggestion.unit.like(f"{unit}/%"))
+            suggestions = list(await db.scalars(query))
+            changes = await db.scalars(select(StatusChange).order_by(StatusChange.id))
+            history: dict[str, builtins.list[dict[str, str]]] = {}
+            for change in changes:
+                history.setdefault(change.suggestion_id, []).append({"status": change.status, "at": _iso(change.at)})
+            return [
+                {
+                    **self._summary(s),
+                    "source": str(s.record.get("source", "")),
+                    "source_name": str(s.record.get("source_name", "")),
+                    "campaign": str(s.record.get("campaign", "")),
+                    "history": history.get(s.id, []),
+                }
+                for s in suggestions
+            ]
 
     async def count(self) -> int:
         async with self.sessions() as db:
@@ -223,6 +253,7 @@ class Office:
             "title": s.title,
             "category": s.category,
             "street": s.street,
+            "unit": s.unit,
             "channel": s.channel,
             "created_at": _iso(s.created_at),
         }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -25,6 +26,12 @@ from tests.support.redis_server import RedisServer
 
 SCRIPT = ["你好", "1", "2", "全区", "路口没有红绿灯,上学时间车很多很危险", "建议加装红绿灯和减速带", "跳过",
           "跳过", "匿名", "同意", "确认"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to measure the worker alone."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -87,7 +94,10 @@ async def main() -> None:
         try:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.residents)) as session:
                 base_lat = await baseline(session, bot.base, 4000, args.residents)
+            assert bot.process is not None
+            cpu_before = cpu_seconds(bot.process.pid)
             latencies, elapsed = await drive(bot.base, args.residents, args.conversations)
+            worker_cpu = cpu_seconds(bot.process.pid) - cpu_before
             client = redis.Redis(port=server.port)
             keys = list(client.scan_iter(match="ms:state:*", count=1000))
             state_bytes = [client.memory_usage(k) or 0 for k in keys]
@@ -99,6 +109,8 @@ async def main() -> None:
     base_rps = len(base_lat) / max(sum(base_lat), 1e-9) * args.residents
     print(f"residents={args.residents} conversations={args.conversations} turns={turns} elapsed={elapsed:.2f}s")
     print(f"turns/s            {turns / elapsed:8.0f}")
+    print(f"worker CPU per turn {worker_cpu / turns * 1000:7.2f} ms  (≈{turns / worker_cpu:.0f} turns/s per core, "
+          f"the client and Redis sharing the machine)")
     print(f"turn latency p50   {pct(latencies, 0.50):8.2f} ms   p99 {pct(latencies, 0.99):.2f} ms")
     print(f"baseline (no-op)   p50 {pct(base_lat, 0.50):.2f} ms   p99 {pct(base_lat, 0.99):.2f} ms   "
           f"~{base_rps:.0f} req/s")

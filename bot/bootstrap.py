@@ -23,6 +23,7 @@ from bot.delivery.outbox import OUTBOX, OutboxHandler
 from bot.delivery.pushes import PushHandler, push_stream
 from bot.delivery.streams import StreamWorker
 from bot.nlu import build_understander
+from bot.outreach import HttpReader, OfficeReader, Outreach, RecordReader
 from bot.pipeline import ESCALATION_STREAM, Pipeline, SuggestionIds
 from bot.settings import Settings
 from bot.staff import Desk, build_desk, push_via_queue
@@ -55,6 +56,7 @@ class Bot:
     telegram: TelegramConnector | None = None  # set when TELEGRAM_BOT_TOKEN is configured
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     staff: Desk | None = None  # the staff console's desk (bot/staff), mounted at /staff
+    outreach: Outreach | None = None  # campaigns, collection points, record counts (bot/outreach.py)
 
     def inbox(self, channel: str) -> Inbox:
         output = self.outputs[channel]
@@ -95,6 +97,8 @@ class Bot:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.backend.close()
+        if self.outreach is not None and isinstance(self.outreach.records, HttpReader):
+            await self.outreach.records.close()
         closer = getattr(self.understander, "close", None)  # the Rasa adapter holds an HTTP session
         if closer is not None:
             await closer()
@@ -147,7 +151,26 @@ def build(settings: Settings, understander: Understander | None = None) -> Bot:
         bot.outputs["telegram"] = bot.telegram.channel  # status pushes: rate-limited, 429/403 aware
     # Staff escalation: the console's desk, and the pipeline's gate (held conversations, transcripts).
     bot.staff, pipeline.staff = build_desk(settings, pipeline, push_via_queue(redis), ESCALATION_STREAM)
+    # Campaigns and collection points (issue 9): the turn's context, and the console's records.
+    records: RecordReader | None = OfficeReader(office) if office is not None else None
+    if records is None and settings.backend_url and settings.backend_admin_token:
+        records = HttpReader(settings.backend_url, settings.backend_admin_token)
+    bot.outreach = build_outreach(settings, redis, records, context)
+    pipeline.contexts = bot.outreach.context
+    bot.staff.outreach = bot.outreach
     return bot
+
+
+def build_outreach(settings: Settings, redis: Redis | None, records: RecordReader | None,
+                   context: Context | None = None) -> Outreach:
+    """The registries: a Redis hash with REDIS_URL, else JSON files in the data dir (CLI-shared)."""
+    from bot.campaigns import Campaigns
+    from bot.points import Points
+    from bot.registry import registry_for
+
+    campaigns = Campaigns(registry_for(settings.redis_url, redis, settings.data_dir, "campaigns"))
+    points = Points(registry_for(settings.redis_url, redis, settings.data_dir, "points"))
+    return Outreach(campaigns, points, records, context or Context())
 
 
 def _accepted(intake: EventIntake) -> Callable[[dict[str, Any]], Awaitable[bool]]:

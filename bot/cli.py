@@ -101,11 +101,13 @@ def parser() -> argparse.ArgumentParser:
 
     from backend.cli import add_parsers as add_backend
     from bot.delivery.cli import add_parsers as add_outbox
+    from bot.outreach_cli import add_parsers as add_outreach
     from bot.staff.cli import add_parsers as add_staff
 
     add_backend(sub)
     add_outbox(sub)
     add_staff(sub)
+    add_outreach(sub)  # campaigns, points, report (issue 9)
 
     wechat = sub.add_parser("wechat", help="WeChat tools: create the menu, make a collection point's QR code")
     wechat_sub = wechat.add_subparsers(dest="action", required=True)

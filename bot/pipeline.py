@@ -11,7 +11,7 @@ reply) is answered by a push queued in the same transaction.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -69,6 +69,8 @@ class Pipeline:
     context: Callable[[], Context] = Context
     keep_answers: int = 8
     staff: Gate | None = None  # bot/staff: holds, transcripts, sensitive words (set by bootstrap)
+    # Adds campaigns and collection points to `context()` for the turn (bot.outreach.Outreach.context).
+    contexts: Callable[[Context], Awaitable[Context]] | None = None
 
     def ref(self, key: ConversationKey) -> str:
         return logs.resident_ref(self.secret, key)
@@ -93,8 +95,11 @@ class Pipeline:
             understanding = NOTHING
             if inbound.text.strip() and inbound.payload is None:
                 understanding = await self.understander.parse(inbound.text, envelope.state.lang)
-            result = step(envelope.state, inbound, understanding, self.context())
-            result, queued = await self._carry_out(inbound, result)
+            ctx = self.context()
+            if self.contexts is not None:
+                ctx = await self.contexts(ctx)
+            result = step(envelope.state, inbound, understanding, ctx)
+            result, queued = await self._carry_out(inbound, result, ctx)
             if screen is not None:  # transcript lines (saved with the state), sensitive words
                 result, queued = screen.after(result, queued)
             if push and result.messages:
@@ -107,7 +112,8 @@ class Pipeline:
         log.debug("turn", ref=self.ref(inbound.key), node=result.state.node, intent=understanding.intent)
         return Turn(result.messages)
 
-    async def _carry_out(self, inbound: Inbound, result: StepResult) -> tuple[StepResult, list[Queued]]:
+    async def _carry_out(self, inbound: Inbound, result: StepResult,
+                         ctx: Context | None = None) -> tuple[StepResult, list[Queued]]:
         """Turn effects into writes saved with the state; a submission's id goes into the receipt."""
         queued: list[Queued] = []
         messages = list(result.messages)
@@ -125,7 +131,7 @@ class Pipeline:
                 log.info("submitted", ref=record.resident_ref, id=suggestion_id)
                 event = PlatformEvent(EventKind.SUBMITTED, {"id": suggestion_id})
                 system = replace(inbound, text="", payload=None, attachments=(), event=event)
-                follow = step(state, system, NOTHING, self.context())
+                follow = step(state, system, NOTHING, ctx or self.context())
                 state = follow.state
                 messages.extend(follow.messages)
             elif isinstance(effect, SendToBackend):

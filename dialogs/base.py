@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dialogs import catalog, elderly
+from dialogs.campaign_info import CampaignInfo, PointInfo
 from dialogs.categories import CATEGORIES
 from dialogs.effects import Effect, Escalate
 from dialogs.messages import Choice, Hint, Inbound, Outbound
@@ -39,13 +40,14 @@ STEP_OF = {
     "phone": 7,
     "invite": 7,
     "consent": 8,
+    "campaign_q": 3,  # a campaign's guiding questions (dialogs.campaigns) stand for the problem step
 }
 # Nodes of the suggestion form: a draft remembers the last one, a returning resident resumes it.
 FORM_NODES = frozenset({*STEP_OF, "title", "summary"})
 # Nodes whose answer is free text: asides there are recognised only when short or question-like.
 FREE_TEXT_NODES = frozenset(
     {"location", "problem", "problem_more", "proposal", "proposal_more", "effect", "title", "name", "phone",
-     "question", "callback_phone"}
+     "question", "callback_phone", "campaign_q"}
 )
 PENDING_NODES = frozenset({"invitation", "question"})
 # Nodes that pause the form and return to it afterwards (state.paused).
@@ -78,6 +80,10 @@ class Context:
     """Facts from outside the conversation that a step may need (all plain data)."""
 
     campaigns: tuple[str, ...] = ()  # titles of open campaigns
+    # Open and recently closed campaigns, with their guiding questions and counts (bot/outreach.py).
+    campaign_info: tuple[CampaignInfo, ...] = ()
+    # Collection points by id (= QR scene / deep link), for `source` and campaign links.
+    points: Mapping[str, PointInfo] = field(default_factory=dict)
     max_photos: int = 9
     draft_ttl: timedelta = timedelta(days=7)
     # A resident writing again after this long, with a form half done, is asked whether to go on.
@@ -147,7 +153,7 @@ class TurnBase:
         node = self.state.node
         asker: Callable[[], Asked] = getattr(self, f"_ask_{node}")
         text, choices, hint = asker()
-        if node in STEP_OF and not self.state.elderly:
+        if node in STEP_OF and not self.state.elderly and not node.endswith("_more"):
             text = self.t("progress", n=STEP_OF[node], total=TOTAL_STEPS) + text
         self.say(prefix + text, choices, hint)
 
@@ -167,7 +173,7 @@ class TurnBase:
         """A choice by payload, by its number, or by its words (also among `extra`)."""
         if self.payload:
             return next((c for c in (*choices, *extra) if c.payload == self.payload), None)
-        if self.norm.isdigit():
+        if self.norm.isdecimal():
             index = int(self.norm) - 1
             return choices[index] if 0 <= index < len(choices) else None
         if not self.norm:

@@ -73,7 +73,7 @@ def propose_title(proposal: str, problem: str, lang: str, place: str = "") -> st
         clauses = [c.strip() for c in _CLAUSE.split(source.strip()) if c.strip()]
         # The first clause that says what to do (not "太危险了"), else the first one.
         acting = [c for c in clauses if _has(c, "action") and not _has(c, "emotion")]
-        for clause in [*acting, *clauses][:1]:
+        for clause in [*sorted(acting, key=len, reverse=True), *clauses][:1]:
             first = lead.sub("", clause).strip()
             if _size(first, lang) >= 2:
                 title = first
@@ -84,6 +84,6 @@ def propose_title(proposal: str, problem: str, lang: str, place: str = "") -> st
     place = _VAGUE.sub("", place.strip())
     if catalog.lang_of(lang) == "en":
         title = title[:1].upper() + title[1:]
-    elif len(place) >= 3 and place[:2] not in title and len(place) + len(title) <= limit:
+    elif len(place) >= 3 and place[:2] not in title and not title.startswith("在") and len(place) + len(title) <= limit:
         title = place + title
     return title if len(title) <= limit else title[: limit - 1] + "…"

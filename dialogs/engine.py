@@ -35,8 +35,8 @@ from dialogs.base import (
     mask_phone,
     parse_phone,
 )
+from dialogs.campaigns import CampaignTurn
 from dialogs.effects import Effect
-from dialogs.followup import FollowupTurn
 from dialogs.messages import AttachmentKind, EventKind, Inbound, Outbound
 from dialogs.state import ConversationState, Draft
 from dialogs.understanding import NOTHING, Understanding
@@ -73,7 +73,7 @@ def propose_title(draft: Draft, lang: str) -> str:
     return coach.propose_title(draft.proposal, draft.problem, lang, draft.location_detail)
 
 
-class _Turn(FollowupTurn):
+class _Turn(CampaignTurn):  # CampaignTurn (themed campaigns, collection points) builds on FollowupTurn
     urgent = False
 
     def run(self) -> None:
@@ -208,6 +208,11 @@ class _Turn(FollowupTurn):
         if self.is_word("back") and in_form:
             self.go_back()
             return True
+        if self.is_word("back") and node in ASIDE_NODES and node not in PENDING_NODES:
+            self.state.held = ""
+            self.say(self.t("cancel_kept"))
+            self.resume(ask_pending=False)
+            return True
         if self.is_word("skip") and in_form and node not in SKIPPABLE:
             self.invalid("invalid_skip")
             return True
@@ -280,7 +285,7 @@ class _Turn(FollowupTurn):
         node = self.state.node
         if node in ("start", "menu", "not_suggestion") or node in PENDING_NODES:
             return False
-        if self.payload or not self.raw or self.norm.isdigit():
+        if self.payload or not self.raw or self.norm.isdecimal():
             return False
         if safety.mentions(self.raw, "after_submit") and safety.short_or_question(self.raw, self.lang):
             self.say(self.t("after_submit"))

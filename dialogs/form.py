@@ -205,7 +205,7 @@ class FormTurn(TurnBase):
             self.draft().category = choice.payload.removeprefix("/cat:")
             self.advance()
             return
-        if self.raw and not self.payload and not self.norm.isdigit() and self.guess_category(self.raw):
+        if self.raw and not self.payload and not self.norm.isdecimal() and self.guess_category(self.raw):
             return
         self.invalid("invalid_choice")
 
@@ -257,7 +257,7 @@ class FormTurn(TurnBase):
 
     def _on_location(self) -> None:
         draft = self.draft()
-        if self.payload or (self.state.elderly and self.norm.isdigit()):
+        if self.payload or (self.state.elderly and self.norm.isdecimal()):
             choice = self.pick(self.paged(self.all_places()), self.all_places())
             if choice is None:
                 self.invalid("invalid_choice")
@@ -313,7 +313,7 @@ class FormTurn(TurnBase):
     def _on_location_pick(self) -> None:
         shown = self.paged(self.street_choices(self.state.candidates))
         choice = self.pick(shown, self.street_choices(self.state.candidates))
-        if choice is None and not self.norm.isdigit() and self.raw and not self.payload:
+        if choice is None and not self.norm.isdecimal() and self.raw and not self.payload:
             # Another description of the place: resolve it afresh.
             self.state.node = "location"
             self._on_location()

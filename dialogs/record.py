@@ -55,6 +55,7 @@ class SuggestionRecord:
     privacy_consent: bool = False
     source: str = ""  # collection point / QR scene / menu / campaign entry
     campaign: str = ""
+    source_name: str = ""  # the collection point's name, when `source` is a known point
     created_at: str = ""
     submitted_at: str = ""
     draft_id: str = ""

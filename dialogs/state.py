@@ -40,6 +40,8 @@ class Draft:
     consent: bool = False
     node: str = "category"  # where the resident was, for resuming
     coached: list[str] = field(default_factory=list)  # fields the writing coach already commented on
+    campaign: str = ""  # the themed campaign this suggestion answers (dialogs.campaigns)
+    answers: list[str] = field(default_factory=list)  # answers to the campaign's guiding questions
 
 
 @dataclass(slots=True)

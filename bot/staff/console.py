@@ -20,7 +20,7 @@ import jinja2
 from aiohttp import web
 
 from bot import logs
-from bot.staff import rstream
+from bot.staff import rstream, scope
 from bot.staff import sessions as sess
 from bot.staff.desk import MAX_NOTE, MAX_REPLY, Desk, NotHolder
 from bot.staff.notify import CHANNELS, REASONS
@@ -147,8 +147,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 # ---- the queue --------------------------------------------------------------------------------
 
-async def _rows(desk: Desk, street: str) -> list[Case]:
-    return [c for c in await desk.cases.queue() if not street or c.street == street]
+async def _rows(desk: Desk, street: str, me: sess.Session) -> list[Case]:
+    return [c for c in await desk.cases.queue() if (not street or c.street == street) and scope.sees_case(me, c)]
 
 
 async def _last_event(desk: Desk) -> str:
@@ -158,7 +158,7 @@ async def _last_event(desk: Desk) -> str:
 
 async def queue_page(request: web.Request) -> web.Response:
     desk, street = request.app[DESK], request.query.get("street", "")
-    return render("queue.html", me=_me(request), street=street, rows=await _rows(desk, street),
+    return render("queue.html", me=_me(request), street=street, rows=await _rows(desk, street, _me(request)),
                   now=datetime.now(UTC), since=await _last_event(desk))
 
 
@@ -171,7 +171,7 @@ async def queue_events(request: web.Request) -> web.StreamResponse:
             last = entries[-1][0]
         if await desk.sessions.get(_me(request).token) is None:
             break  # logged out elsewhere
-        rows = fragment("_rows.html", rows=await _rows(desk, street), now=datetime.now(UTC))
+        rows = fragment("_rows.html", rows=await _rows(desk, street, _me(request)), now=datetime.now(UTC))
         await _send(response, "queue", rows)
     return response
 
@@ -182,6 +182,9 @@ async def _case(request: web.Request) -> Case:
     case = await request.app[DESK].cases.get(request.match_info["case"])
     if case is None:
         raise web.HTTPNotFound(text="no such case")
+    if not scope.sees_case(_me(request), case):  # another street's conversation: refused on every route
+        log.warning("case outside the staff member's unit refused", case=case.id)
+        raise web.HTTPForbidden(text="这个对话不属于您的单位。")
     return case
 
 
@@ -313,6 +316,9 @@ def build_console(desk: Desk) -> web.Application:
     r.add_post("/c/{case}/release", release)
     r.add_post("/c/{case}/close", close)
     r.add_static("/static/", HERE / "static", append_version=True)
+    from bot.staff.analytics import register  # records, analytics, campaigns, points (issue 9)
+
+    register(app)
 
     async def start(_: web.Application) -> None:
         desk.intake.start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from typing import TYPE_CHECKING
 
 from bot import logs
 from bot.staff import transcript
@@ -19,6 +20,9 @@ from bot.staff.transcript import Transcripts
 from bot.storage import ConversationStore
 from dialogs import catalog
 from dialogs.messages import ConversationKey, EventKind, Inbound, Outbound, PlatformEvent
+
+if TYPE_CHECKING:
+    from bot.outreach import Outreach
 
 log = logs.get("minsheng.staff")
 
@@ -49,6 +53,7 @@ class Desk:
     public_url: str = ""
     cookie_secure: bool = False
     tz: tzinfo = field(default_factory=lambda: zone("Asia/Shanghai"))  # times shown to staff
+    outreach: Outreach | None = None  # campaigns, points and records (bot/outreach.py; set by bootstrap)
 
     async def lang(self, key: ConversationKey) -> str:
         return (await self.store.load(key)).state.lang

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 
 from aiogram import Bot
@@ -25,6 +24,7 @@ from dialogs import catalog
 log = logs.get("minsheng.telegram")
 
 COMMANDS = ("start", "help", "status", "cancel", "lang")
+STOP_TIMEOUT_S = 5.0
 
 
 def build_telegram(settings: Settings, pipeline: Pipeline, redis: Redis) -> TelegramConnector:
@@ -79,14 +79,19 @@ def register(app: web.Application, connector: TelegramConnector, webhook_url: st
             log.error("telegram start-up calls failed", error=type(exc).__name__, detail=str(exc))
         tasks.running.append(asyncio.create_task(connector.albums.run(), name="telegram-albums"))
         if polling:
-            tasks.running.append(asyncio.create_task(Poller(connector, timeout_s=connector.poll_timeout_s).run(), name="telegram-polling"))
+            poller = Poller(connector, timeout_s=connector.poll_timeout_s)
+            tasks.running.append(asyncio.create_task(poller.run(), name="telegram-polling"))
 
     async def stop(_: web.Application) -> None:
         for task in tasks.running:
             task.cancel()
+        if tasks.running:
+            _done, stuck = await asyncio.wait(tasks.running, timeout=STOP_TIMEOUT_S)
+            if stuck:
+                log.error("telegram tasks did not stop", tasks=sorted(t.get_name() for t in stuck))
         for task in tasks.running:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                log.error("telegram task had failed", task=task.get_name(), error=repr(task.exception()))
         await connector.bot.session.close()
 
     app.on_startup.append(start)

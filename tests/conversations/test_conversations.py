@@ -5,10 +5,9 @@ backend's invitation and follow-up question."""
 
 from __future__ import annotations
 
-import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
-from dialogs.engine import Context
 from dialogs.messages import ConversationKey, EventKind, Inbound, PlatformEvent
 from tests.conversations.conftest import Chat, escalations
 
@@ -98,13 +97,15 @@ async def test_returning_resident_with_a_draft(chat: Chat, redis_url: str) -> No
         reply = await zhao.press("提建议")  # choosing 提建议 again
         assert "「环境与绿化」的建议还没写完" in reply
         await zhao.press("接着写")
-    # The process restarts; the resident comes back later (30 minutes here made 1 second).
-    await asyncio.sleep(1.1)
+    # The process restarts; the resident comes back later (Context.away_after, 30 minutes by
+    # default, made zero here so that any message counts as coming back).
     async with chat(redis_url=redis_url) as (bot, resident):
-        bot.pipeline.context = lambda: Context(away_after=timedelta(seconds=1))
+        usual = bot.pipeline.context
+        bot.pipeline.context = lambda: replace(usual(), away_after=timedelta(0))
         zhao = resident("zhao-ayi")
         reply = await zhao.say("你好")
         assert "欢迎回来" in reply and "写到了第 3 步" in reply
+        bot.pipeline.context = usual
         reply = await zhao.press("接着写")
         assert "第 3 步" in reply
         assert "第 4 步" in await zhao.say("公园里的厕所离得太远,老人和小孩上厕所很不方便")

@@ -461,3 +461,13 @@ def test_catalogues_mirror_each_other_and_every_text_formats() -> None:
             template = catalog._load(lang)["text"][key]
             names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
             assert catalog.text(lang, key, **dict.fromkeys(names, "x"))
+
+
+def test_back_leaves_an_aside_where_the_resident_was() -> None:
+    c = to_problem(Convo())
+    c.send("长辈模式")
+    c.send("9")
+    assert c.node == "callback_phone"
+    reply = c.send("返回")
+    assert c.node == "problem" and "第 3 步" in reply
+    assert not [e for e in escalations(c) if e.reason == "callback"]

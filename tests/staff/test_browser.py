@@ -70,7 +70,7 @@ async def test_staff_console_in_a_browser(browser: Browser, data_dir: Path, redi
         # Two residents escalate while the page is open: the rows appear without a reload.
         await bot.redis.xadd("ms:escalations", {
             "ref": "r-elder", "conversation": "wechat:elder-1", "reason": "callback", "urgent": "0",
-            "street": "彭浦新村街道", "phone": "13800001111",
+            "street": "静安寺街道", "phone": "13800001111",
             "at": (datetime.now(UTC) - timedelta(minutes=25)).isoformat()})
         resident = RestClient(http, base, "browser-resident")
         await resident.say("你好")

@@ -151,10 +151,10 @@ async def test_personal_data_only_for_the_holder_and_never_in_logs(
 
 
 async def test_callback_phone_only_for_the_holder(data_dir: Path, redis_url: str) -> None:
-    async with console_bot(staff_settings(data_dir, redis_url), ("wang", "静安寺街道"), ("li", "北站街道")) as (
+    async with console_bot(staff_settings(data_dir, redis_url), ("wang", "区人民建议征集办"), ("li", "北站街道")) as (
         bot, base), StaffClient(base) as wang, StaffClient(base) as li:
         await bot.redis.xadd("ms:escalations", {
-            "ref": "r-x", "conversation": "rest:elder-1", "reason": "callback", "urgent": "0", "street": "彭浦镇",
+            "ref": "r-x", "conversation": "rest:elder-1", "reason": "callback", "urgent": "0", "street": "北站街道",
             "phone": "13800001111", "at": "2026-03-02T02:00:00+00:00"})
         (case,) = await wait_for_case(bot)
         await wang.login("wang")

@@ -59,8 +59,7 @@ class LocalBotApi:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        assert site._server is not None and site._server.sockets
-        port = site._server.sockets[0].getsockname()[1]
+        port = runner_port(self._runner)
         self.base = f"http://127.0.0.1:{port}"
         return self
 
@@ -220,6 +219,13 @@ class LocalBotApi:
         return self._updates[:limit]
 
 
+def runner_port(runner: web.AppRunner) -> int:
+    """The port the OS gave a runner's site bound to port 0."""
+    (address,) = runner.addresses
+    port: int = address[1]
+    return port
+
+
 def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
     if retry_after is not None:
@@ -253,7 +259,7 @@ class TgUser:
     def text(self, update_id: int, text: str) -> dict[str, Any]:
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
-            length = len(text.split()[0])
+            length = len(text.split(maxsplit=1)[0])
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return self.message(update_id, **content)
 
@@ -277,7 +283,8 @@ class TgUser:
         sizes = [
             {"file_id": f"{file_id}-s", "file_unique_id": f"{file_id}s", "width": 90, "height": 67, "file_size": 1200},
             {"file_id": file_id, "file_unique_id": f"{file_id}x", "width": 1280, "height": 960, "file_size": 98000},
-            {"file_id": f"{file_id}-m", "file_unique_id": f"{file_id}m", "width": 320, "height": 240, "file_size": 9000},
+            {"file_id": f"{file_id}-m", "file_unique_id": f"{file_id}m", "width": 320, "height": 240,
+             "file_size": 9000},
         ]
         content: dict[str, Any] = {"photo": sizes}
         if group:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ async def test_whole_suggestion_with_buttons_location_and_shared_contact(
         await anna.send(anna.user.location(rig.next_id(), 31.2336, 121.4466))
         assert "Jiangning Road" in anna.buttons()
         assert "Step 3 of 8" in await anna.press("Jiangning Road")
-        await anna.say("No traffic light at the Changde Rd / Kangding Rd crossing; cars speed while pupils cross at 8 am.")
+        await anna.say("No traffic light at the Changde Rd / Kangding Rd crossing; cars speed as pupils cross at 8 am.")
         await anna.say("Please add traffic lights and speed bumps at that crossing.")
         await anna.say("Children can cross safely")
         await anna.say("skip")
@@ -59,6 +60,13 @@ async def test_whole_suggestion_with_buttons_location_and_shared_contact(
         assert record.contact.phone == "13912345678" and record.contact.accepts_invitation
         assert record.privacy_consent
         assert record.resident_ref.startswith("r-") and "7001" not in record.resident_ref
+        # The office accepts it: the status change is pushed back into the same chat.
+        await rig.bot.office.set_status(suggestion_id, "accepted")
+        for _ in range(250):
+            if any(suggestion_id in t and "accepted" in t for t in api.texts(anna.user.id)[-1:]):
+                break
+            await asyncio.sleep(0.02)
+        assert suggestion_id in api.texts(anna.user.id)[-1] and "accepted" in api.texts(anna.user.id)[-1]
         # Every button press was answered; commands were registered in both languages.
         presses = sum(1 for c in api.calls if c.method == "answerCallbackQuery")
         assert presses == 6

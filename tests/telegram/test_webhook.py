@@ -206,3 +206,13 @@ async def test_start_up_registers_the_webhook_with_its_secret_and_the_commands(r
 
 def _key(user: TgUser) -> ConversationKey:
     return ConversationKey("telegram", str(user.id))
+
+
+async def test_lang_command_switches_the_conversation_language_both_ways(rig: Rig) -> None:
+    resident = Resident(rig, TgUser(7113, language_code="zh-hans"))
+    await resident.say("/start")
+    assert (await rig.state(resident.user)).lang == "zh"
+    assert "English" in await resident.say("/lang")
+    assert (await rig.state(resident.user)).lang == "en"
+    await resident.say("/lang")
+    assert (await rig.state(resident.user)).lang == "zh"
