@@ -115,7 +115,9 @@ def build(settings: Settings, understander: Understander | None = None) -> Bot:
     redis = connect(settings.redis_url, settings.redis_max_connections)
     cache = settings.nlu_cache_dir or settings.data_dir
     nlu = understander or build_understander(settings.nlu_url, cache, settings.nlu_timeout_s)
-    context = Context(draft_ttl=timedelta(days=settings.draft_ttl_days))
+    context = Context(
+        draft_ttl=timedelta(days=settings.draft_ttl_days), away_after=timedelta(minutes=settings.away_minutes)
+    )
     pipeline = Pipeline(
         store=ConversationStore(
             redis, int(settings.state_ttl_days * 86400), settings.lock_timeout_s, settings.lock_wait_s

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=0, le=65535, validation_alias=_env("MINSHENG_PORT"))
     secret: str = Field("", validation_alias=_env("MINSHENG_SECRET"))
     draft_ttl_days: float = Field(7, gt=0, validation_alias=_env("MINSHENG_DRAFT_TTL_DAYS"))
+    away_minutes: float = Field(30, gt=0, validation_alias=_env("MINSHENG_AWAY_MINUTES"))
     state_ttl_days: float = Field(180, gt=0, validation_alias=_env("MINSHENG_STATE_TTL_DAYS"))
     lock_timeout_s: float = Field(30, gt=0, validation_alias=_env("MINSHENG_LOCK_TIMEOUT"))
     lock_wait_s: float = Field(10, gt=0, validation_alias=_env("MINSHENG_LOCK_WAIT"))

@@ -37,17 +37,13 @@ def has(lang: str, key: str) -> bool:
     return key in _load(lang_of(lang))["text"]
 
 
+@cache
 def keywords(section: str, key: str) -> tuple[str, ...]:
     """Keywords of `section.key` in every language (matched inside a text, after normalize())."""
     found: list[str] = []
     for lang in LANGUAGES:
         found.extend(normalize(w) for w in _load(lang)[section][key])
     return tuple(dict.fromkeys(found))
-
-
-def lang_keywords(lang: str, section: str, key: str) -> tuple[str, ...]:
-    """Keywords of `section.key` in one language."""
-    return tuple(normalize(w) for w in _load(lang_of(lang))[section][key])
 
 
 def category_label(lang: str, key: str) -> str:

@@ -19,7 +19,6 @@ The engine never performs I/O: it returns the new state, the messages to send an
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -63,7 +62,7 @@ def step(
     ctx: Context | None = None,
 ) -> StepResult:
     """Advance one conversation by one inbound message. Never mutates `state`."""
-    turn = _Turn(copy.deepcopy(state), inbound, understanding, ctx or Context())
+    turn = _Turn(state.clone(), inbound, understanding, ctx or Context())
     turn.run()
     return StepResult(turn.state, turn.out, turn.effects)
 

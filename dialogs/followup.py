@@ -246,7 +246,13 @@ class FollowupTurn(FormTurn):
             self.on_status(data)
         elif kind in (EventKind.INVITATION, EventKind.QUESTION):
             self.on_backend_message(kind, data)
-        # UNFOLLOW and staff events change nothing in the form.
+        elif kind == EventKind.STAFF_RELEASED:
+            # Back from staff: ask again where the resident was, so they can go straight on.
+            if self.state.node in ("start", "menu"):
+                self.show_menu()
+            else:
+                self.ask()
+        # UNFOLLOW and staff messages change nothing in the form.
 
     def on_submitted(self, suggestion_id: str) -> None:
         draft = self.draft()

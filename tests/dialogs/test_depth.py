@@ -471,3 +471,12 @@ def test_back_leaves_an_aside_where_the_resident_was() -> None:
     reply = c.send("返回")
     assert c.node == "problem" and "第 3 步" in reply
     assert not [e for e in escalations(c) if e.reason == "callback"]
+
+
+def test_a_rubbish_bin_problem_is_not_mistaken_for_an_outburst() -> None:
+    """垃圾桶 contains 垃圾 (also a curse word): a concrete description must pass the coach."""
+    from dialogs.coach import problem_gap
+    from dialogs.understanding import Understanding
+
+    assert problem_gap("小区垃圾桶太少,每天傍晚都满出来,味道很大", Understanding(), "zh") is None
+    assert problem_gap("太垃圾了", Understanding(), "zh") == "coach_emotion"

@@ -70,7 +70,8 @@ async def test_held_conversation_is_relayed_and_resumes_where_it_was(data_dir: P
 
         status, location, _ = await wang.post(f"/staff/c/{case.id}/release")
         assert (status, location) == (303, "/staff/")
-        assert "交还给民声助手" in await pushes(http, base, "resident-7")
+        handed_back = await pushes(http, base, "resident-7")
+        assert "交还给民声助手" in handed_back and "第 2 步" in handed_back  # and asks where they were
         assert "第 3 步" in await resident.say("全区")  # the form goes on from step 2
         assert await desk.cases.queue() == []
 
