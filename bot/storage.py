@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot import logs
@@ -55,14 +56,14 @@ class Envelope:
         self.recent.append((message_id, [o.to_dict() for o in answer]))
         del self.recent[:-keep]
 
-    def dumps(self) -> str:
-        return json.dumps({"state": self.state.to_dict(), "recent": self.recent}, ensure_ascii=False)
+    def dumps(self) -> bytes:
+        return orjson.dumps({"state": self.state.to_dict(), "recent": self.recent})
 
     @classmethod
     def loads(cls, raw: str | bytes | None) -> Envelope:
         if not raw:
             return cls()
-        data = json.loads(raw)
+        data = orjson.loads(raw)
         recent = [(str(m), list(a)) for m, a in data.get("recent", [])]
         return cls(ConversationState.from_dict(data["state"]), recent)
 
@@ -123,7 +124,7 @@ class Lease:
     async def save(self, queued: list[Queued] | None = None) -> None:
         entries = queued or []
         keys = [lock_key(self.key), state_key(self.key), *(e.stream for e in entries)]
-        args: list[str | int] = [self.token, self.envelope.dumps(), self.store.ttl_s]
+        args: list[str | bytes | int] = [self.token, self.envelope.dumps(), self.store.ttl_s]
         for entry in entries:
             args += [entry.op, json.dumps(entry.fields)]
         saved = await self.store.save_script(keys=keys, args=args)
