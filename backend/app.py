@@ -54,25 +54,31 @@ def build_backend_app(office: Office, sender: EventSender, secret: str, admin_to
             return _error(401, "staff token required")
         return None
 
-    async def submit(request: web.Request) -> web.Response:
+    async def from_bot(request: web.Request) -> tuple[dict[str, Any], str] | web.Response:
+        """A signed body and its Idempotency-Key (every call from the bot carries both)."""
         body = await signed_body(request)
         if isinstance(body, web.Response):
             return body
         key = request.headers.get("Idempotency-Key", "")
         if not key:
             return _error(400, "Idempotency-Key header required")
+        return body, key
+
+    async def submit(request: web.Request) -> web.Response:
+        checked = await from_bot(request)
+        if isinstance(checked, web.Response):
+            return checked
+        body, key = checked
         accepted = await office.submit(body, key)
         return web.json_response(
             {"id": body["id"], "reference": accepted.reference}, status=201 if accepted.created else 200
         )
 
     async def message(request: web.Request) -> web.Response:
-        body = await signed_body(request)
-        if isinstance(body, web.Response):
-            return body
-        key = request.headers.get("Idempotency-Key", "")
-        if not key:
-            return _error(400, "Idempotency-Key header required")
+        checked = await from_bot(request)
+        if isinstance(checked, web.Response):
+            return checked
+        body, key = checked
         payload = body.get("body")
         if not isinstance(payload, dict):
             return _error(400, "body.body must be an object")
