@@ -33,6 +33,9 @@ def _run(args: argparse.Namespace) -> int:
     print(f"民声 is running: chat in the browser at {where} (REST channel: {where}webhooks/rest/webhook)")
     if bot.telegram is not None:
         print("Telegram: " + ("long polling" if polling else f"webhook at {where}telegram"))
+    import uvloop  # a faster event loop for the server (asyncio's API, libuv underneath)
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     web.run_app(
         build_app(bot, telegram_polling=polling), host=settings.host, port=settings.port, print=None,
         access_log_class=AccessLogger,
