@@ -80,7 +80,8 @@ class Pipeline:
         started = time.perf_counter()
         # Everything, understanding included, runs under the lock: the turn order of one
         # resident is the order their messages arrived in, whatever the NLU's latency.
-        async with self.store.turn(inbound.key) as lease:
+        peek = self.staff.peek_keys(inbound.key) if self.staff is not None else ()
+        async with self.store.turn(inbound.key, peek) as lease:
             envelope = lease.envelope
             cached = envelope.answer_to(inbound.message_id)
             if cached is not None:
@@ -89,7 +90,7 @@ class Pipeline:
                 return Turn(cached, duplicate=True)
             screen = None
             if self.staff is not None:  # staff holding it: the message is relayed, the bot stays silent
-                screen = await self.staff.screen(inbound, self.ref(inbound.key), envelope.state.lang)
+                screen = await self.staff.screen(inbound, self.ref(inbound.key), envelope.state.lang, lease.peeked)
                 if screen.answer is not None:
                     return Turn(screen.answer)
             understanding = NOTHING

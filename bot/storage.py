@@ -12,7 +12,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +76,8 @@ class Queued:
     stream: str
     fields: dict[str, str]
     op: str = "xadd"
+    maxlen: int = 0  # xadd: keep about this many entries (0: all)
+    ttl_s: int = 0  # set the key's time to live (0: leave it)
 
 
 class LockTimeout(Exception):
@@ -87,20 +89,24 @@ class LockLost(Exception):
 
 
 # KEYS: lock, state, then one key per queued write; ARGV: token, state json, ttl seconds, then
-# per write its op ("xadd" | "hset") and its fields as JSON.
+# per write its op ("xadd" | "hset"), its fields as JSON, a maxlen and a ttl (0: none).
 _SAVE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 for i = 3, #KEYS do
-  local op = ARGV[2 * i - 2]
-  local fields = cjson.decode(ARGV[2 * i - 1])
+  local at = 4 + (i - 3) * 4
+  local op, maxlen, ttl = ARGV[at], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+  local fields = cjson.decode(ARGV[at + 1])
   local flat = {}
   for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
   if op == 'hset' then
     redis.call('HSET', KEYS[i], unpack(flat))
+  elseif maxlen > 0 then
+    redis.call('XADD', KEYS[i], 'MAXLEN', '~', maxlen, '*', unpack(flat))
   else
     redis.call('XADD', KEYS[i], '*', unpack(flat))
   end
+  if ttl > 0 then redis.call('EXPIRE', KEYS[i], ttl) end
 end
 redis.call('DEL', KEYS[1])
 return 1
@@ -114,11 +120,15 @@ return 0
 class Lease:
     """One conversation, locked: its stored envelope and the way to save it."""
 
-    def __init__(self, store: ConversationStore, key: ConversationKey, token: str, envelope: Envelope) -> None:
+    def __init__(
+        self, store: ConversationStore, key: ConversationKey, token: str, envelope: Envelope,
+        peeked: tuple[bytes | None, ...] = (),
+    ) -> None:
         self.store = store
         self.key = key
         self.token = token
         self.envelope = envelope
+        self.peeked = peeked  # the values of the keys asked for with turn(..., peek=...)
         self.closed = False
 
     async def save(self, queued: list[Queued] | None = None) -> None:
@@ -126,7 +136,7 @@ class Lease:
         keys = [lock_key(self.key), state_key(self.key), *(e.stream for e in entries)]
         args: list[str | bytes | int] = [self.token, self.envelope.dumps(), self.store.ttl_s]
         for entry in entries:
-            args += [entry.op, json.dumps(entry.fields)]
+            args += [entry.op, json.dumps(entry.fields), entry.maxlen, entry.ttl_s]
         saved = await self.store.save_script(keys=keys, args=args)
         self.closed = True
         if not saved:
@@ -155,13 +165,15 @@ class ConversationStore:
         return Envelope.loads(await self.redis.get(state_key(key)))
 
     @asynccontextmanager
-    async def turn(self, key: ConversationKey) -> AsyncIterator[Lease]:
+    async def turn(self, key: ConversationKey, peek: Sequence[str] = ()) -> AsyncIterator[Lease]:
+        """Lock the conversation and read its envelope, plus the `peek` keys' values in the same
+        round trip (e.g. whether staff hold the conversation)."""
         name = lock_key(key)
         local, users = self._local.get(name, (asyncio.Lock(), 0))
         self._local[name] = (local, users + 1)
         try:
             async with local:
-                lease = await self._acquire(key)
+                lease = await self._acquire(key, peek)
                 try:
                     yield lease
                 finally:
@@ -174,7 +186,7 @@ class ConversationStore:
             else:
                 self._local[name] = (local, users - 1)
 
-    async def _acquire(self, key: ConversationKey) -> Lease:
+    async def _acquire(self, key: ConversationKey, peek: Sequence[str]) -> Lease:
         token = uuid.uuid4().hex
         deadline = time.monotonic() + self.wait_s
         pause = 0.001
@@ -182,9 +194,11 @@ class ConversationStore:
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.set(lock_key(key), token, nx=True, px=self.lock_ms)
                 pipe.get(state_key(key))
-                got, raw = await pipe.execute()
+                for extra in peek:
+                    pipe.get(extra)
+                got, raw, *peeked = await pipe.execute()
             if got:
-                return Lease(self, key, token, Envelope.loads(raw))
+                return Lease(self, key, token, Envelope.loads(raw), tuple(peeked))
             if time.monotonic() > deadline:
                 raise LockTimeout(key.channel)
             await asyncio.sleep(pause)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
@@ -27,9 +27,9 @@ class WatchedStore(ConversationStore):
         self.peak_total = 0
 
     @asynccontextmanager
-    async def turn(self, key: ConversationKey) -> AsyncIterator[Lease]:
+    async def turn(self, key: ConversationKey, peek: Sequence[str] = ()) -> AsyncIterator[Lease]:
         name = key.render()
-        async with super().turn(key) as lease:
+        async with super().turn(key, peek) as lease:
             self.active[name] = self.active.get(name, 0) + 1
             self.peak_per_key = max(self.peak_per_key, self.active[name])
             self.peak_total = max(self.peak_total, sum(self.active.values()))

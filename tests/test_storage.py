@@ -94,3 +94,13 @@ async def test_a_turn_that_outlived_its_lock_saves_nothing_and_frees_nothing(red
             await lease.save()
     assert await redis.get(lock_key(KEY)) == b"next-owner"
     assert (await slow.load(KEY)).state.node == "start"
+
+
+async def test_peeked_keys_come_with_the_lock_and_capped_writes_keep_a_ttl(redis: Redis) -> None:
+    s = store(redis)
+    await redis.set("ms:test-flag", b"on")
+    async with s.turn(KEY, peek=("ms:test-flag", "ms:test-absent")) as lease:
+        assert lease.peeked == (b"on", None)
+        await lease.save([Queued("ms:test-capped", {"n": str(n)}, maxlen=5, ttl_s=30) for n in range(50)])
+    assert await redis.xlen("ms:test-capped") <= 50  # "~" trims whole nodes, never below 5
+    assert 0 < await redis.ttl("ms:test-capped") <= 30

@@ -26,7 +26,7 @@ from bot.staff.transcript import Transcripts
 from bot.storage import Queued
 from dialogs import catalog
 from dialogs.engine import StepResult
-from dialogs.messages import EventKind, Inbound, Outbound
+from dialogs.messages import ConversationKey, EventKind, Inbound, Outbound
 
 log = logs.get("minsheng.staff.handoff")
 
@@ -100,9 +100,20 @@ class Gate:
     def __post_init__(self) -> None:
         self._script = self.redis.register_script(_SCREEN)
 
-    async def screen(self, inbound: Inbound, ref: str, lang: str) -> Screen:
+    def peek_keys(self, key: ConversationKey) -> tuple[str, str]:
+        """Keys the pipeline reads with the conversation's lock: who holds it, its open case."""
+        conv = key.render()
+        return HOLD + conv, CASE_OF + conv
+
+    async def screen(
+        self, inbound: Inbound, ref: str, lang: str, peeked: tuple[bytes | None, ...] = ()
+    ) -> Screen:
         if inbound.event is not None and inbound.event.kind not in RESIDENT_EVENTS:
             return Screen(self, inbound, ref, lang)
+        if len(peeked) == 2 and peeked[0] is None:
+            # Nobody holds it (read with the lock): no round trip of our own; the transcript
+            # lines are saved with the state (Screen.after).
+            return Screen(self, inbound, ref, lang, case_open=peeked[1] is not None)
         conv = inbound.key.render()
         keys = [HOLD + conv, transcript.stream_key(inbound.key), CASE_OF + conv, EVENTS,
                 f"ms:staff:seen:{inbound.message_id}"]
@@ -156,9 +167,10 @@ class Screen:
         stream = transcript.stream_key(inbound.key)
         at = transcript.now_iso()
         said = resident_text(inbound)
-        if said:
-            queued.append(Queued(stream, transcript.line("resident", said, at)))
-        queued.extend(Queued(stream, transcript.line("system", f"{transcript.ESCALATED}:{r}", at)) for r in reasons)
+        lines = [transcript.line("resident", said, at)] if said else []
+        lines += [transcript.line("system", f"{transcript.ESCALATED}:{r}", at) for r in reasons]
         if messages:
-            queued.append(Queued(stream, transcript.line("bot", transcript.bot_text(messages), at)))
+            lines.append(transcript.line("bot", transcript.bot_text(messages), at))
+        # Capped, and kept as long as the conversation's state.
+        queued.extend(Queued(stream, entry, maxlen=transcript.MAXLEN, ttl_s=gate.ttl_s) for entry in lines)
         return StepResult(result.state, messages, result.effects), queued
