@@ -28,6 +28,7 @@ from bot.outreach import ADOPTED, Outreach, today
 from bot.points import TYPES, Point, PointError
 from bot.staff import scope
 from bot.staff.sessions import Session
+from bot.staff.texts import t, table
 from dialogs import catalog
 from dialogs.categories import BY_KEY
 from dialogs.record import Status
@@ -36,7 +37,7 @@ log = logs.get("minsheng.staff.analytics")
 
 OUTCOMES = frozenset({Status.ADOPTED, Status.PARTIALLY_ADOPTED, Status.FOR_REFERENCE, Status.NOT_ADOPTED})
 FINAL = frozenset({Status.REPLIED, Status.CLOSED})
-NONE = "(无)"
+NONE = t("none")
 CSV_FIELDS = ("id", "created_at", "channel", "source", "source_name", "campaign", "category", "street", "unit",
               "status", "first_response_hours", "final_reply_hours")
 
@@ -80,7 +81,7 @@ def category_label(key: str) -> str:
     return catalog.category_label("zh", key) if key in BY_KEY else (key or NONE)
 
 
-CHANNELS = {"wechat": "微信", "telegram": "Telegram", "rest": "网页/接口", "terminal": "终端"}
+CHANNELS = table("channel")
 
 
 @dataclass(slots=True)
@@ -147,25 +148,23 @@ def weekly_report(rows: list[dict[str, Any]], campaigns: dict[str, str], points:
     start = end - timedelta(days=6)
     week = summarize(in_window(rows, start, end), campaigns, points)
     every = summarize(rows, campaigns, points)
-    lines = [f"民声 人民建议征集 周报 {start.isoformat()} 至 {end.isoformat()}",
-             f"本周收到建议 {week.total} 条(累计 {every.total} 条)"]
-    rate = f"{every.adoption_rate:.0%}" if every.adoption_rate is not None else "—"
-    lines.append(f"累计已有结果 {every.decided} 条,其中采纳(含部分采纳){every.adopted} 条,采纳率 {rate}")
-    lines.append(f"首次响应中位时长 {_hours(every.first_response_median_h)},"
-                 f"最终答复中位时长 {_hours(every.final_reply_median_h)}")
-    titles = {"channel": "渠道", "point": "征集点", "campaign": "主题征集", "category": "类别", "street": "街镇",
-              "status": "状态"}
-    for key, title in titles.items():
+    lines = [t("report_head", start=start.isoformat(), end=end.isoformat()),
+             t("report_total", week=week.total, total=every.total)]
+    rate = f"{every.adoption_rate:.0%}" if every.adoption_rate is not None else t("unknown")
+    lines.append(t("report_outcomes", decided=every.decided, adopted=every.adopted, rate=rate))
+    lines.append(t("report_times", first=_hours(every.first_response_median_h),
+                   final=_hours(every.final_reply_median_h)))
+    for key, title in table("dimension").items():
         counts = week.by.get(key, {})
         if counts:
-            lines.append(f"本周按{title}:" + ",".join(f"{k} {v}" for k, v in counts.items()))
+            lines.append(t("report_by", title=title, counts=",".join(f"{k} {v}" for k, v in counts.items())))
     return "\n".join(lines)
 
 
 def _hours(value: float | None) -> str:
     if value is None:
-        return "—"
-    return f"{value:.1f} 小时" if value < 48 else f"{value / 24:.1f} 天"
+        return t("unknown")
+    return t("hours", value=value) if value < 48 else t("days", value=value / 24)
 
 
 # ---- the routes ----------------------------------------------------------------------------------
@@ -182,7 +181,7 @@ def _outreach(request: web.Request) -> Outreach:
 
     outreach = request.app[DESK].outreach
     if outreach is None or outreach.records is None:
-        raise web.HTTPServiceUnavailable(text="记录服务未配置(BACKEND_ADMIN_TOKEN)。")
+        raise web.HTTPServiceUnavailable(text=t("records_unconfigured"))
     return outreach
 
 
@@ -205,10 +204,10 @@ async def _record(request: web.Request) -> dict[str, Any]:
     assert outreach.records is not None
     found = await outreach.records.get(request.match_info["id"])
     if found is None:
-        raise web.HTTPNotFound(text="没有这条建议。")
+        raise web.HTTPNotFound(text=t("record_missing"))
     if not scope.sees_record(_me(request), found):
         log.warning("record outside the staff member's unit refused", id=found.get("id", ""))
-        raise web.HTTPForbidden(text="这条建议不属于您的单位。")
+        raise web.HTTPForbidden(text=t("record_other_unit"))
     return found
 
 
@@ -326,9 +325,9 @@ async def campaign_close(request: web.Request) -> web.StreamResponse:
     outreach, me = _outreach(request), _me(request)
     campaign = await outreach.campaigns.get(request.match_info["id"])
     if campaign is None:
-        raise web.HTTPNotFound(text="没有这个主题征集。")
+        raise web.HTTPNotFound(text=t("campaign_missing"))
     if not scope.is_district(me) and campaign.unit != me.unit:
-        raise web.HTTPForbidden(text="只能结束本单位发起的主题征集。")
+        raise web.HTTPForbidden(text=t("campaign_other_unit"))
     await outreach.campaigns.close(campaign.id)
     outreach.refresh()
     await _audit(request, "campaign_close", campaign.id)
@@ -353,7 +352,7 @@ async def point_put(request: web.Request) -> web.StreamResponse:
                   address=str(form.get("address", "")), campaign=str(form.get("campaign", "")))
     existing = await outreach.points.get(point.id)
     if not scope.is_district(me) and (point.street != me.unit or (existing and existing.street != me.unit)):
-        raise web.HTTPForbidden(text="只能编辑本街镇的征集点。")
+        raise web.HTTPForbidden(text=t("point_other_unit"))
     try:
         await outreach.points.put(point)
     except PointError as exc:

@@ -25,6 +25,7 @@ from bot.staff import sessions as sess
 from bot.staff.desk import MAX_NOTE, MAX_REPLY, Desk, NotHolder
 from bot.staff.notify import CHANNELS, REASONS
 from bot.staff.queue import EVENTS, Case
+from bot.staff.texts import t
 from bot.staff.transcript import START, Line, stream_key
 from dialogs import catalog
 from dialogs.base import STEP_OF
@@ -45,10 +46,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def _ago(seconds: float) -> str:
     minutes = int(seconds // 60)
     if minutes < 1:
-        return "不到 1 分钟"
+        return t("ago_under_minute")
     if minutes < 60:
-        return f"{minutes} 分钟"
-    return f"{minutes // 60} 小时 {minutes % 60} 分钟"
+        return t("ago_minutes", minutes=minutes)
+    return t("ago_hours", hours=minutes // 60, minutes=minutes % 60)
 
 
 _env = jinja2.Environment(
@@ -118,16 +119,16 @@ async def login(request: web.Request) -> web.StreamResponse:
     desk = request.app[DESK]
     form = await request.post()
     if not sess.csrf_ok(request.cookies.get(sess.LOGIN_COOKIE, ""), str(form.get("csrf", ""))):
-        return await login_form(request, "页面已过期,请重新登录。", 403)
+        return await login_form(request, t("login_expired"), 403)
     username, password = str(form.get("username", "")).strip().lower()[:64], str(form.get("password", ""))
     if await desk.sessions.too_many_failures(username):
         await desk.cases.audit(username, "login_locked")
-        return await login_form(request, "失败次数过多,请 15 分钟后再试。", 429)
+        return await login_form(request, t("login_throttled"), 429)
     account = await asyncio.to_thread(desk.accounts.verify, username, password)  # scrypt: keep the loop free
     if account is None:
         await desk.sessions.failed(username)
         await desk.cases.audit(username, "login_failed")
-        return await login_form(request, "用户名或密码不对。", 401)
+        return await login_form(request, t("login_wrong"), 401)
     session = await desk.sessions.create(account.username, account.name, account.unit)
     await desk.cases.audit(account.username, "login")
     response = web.HTTPSeeOther("/staff/")
@@ -184,7 +185,7 @@ async def _case(request: web.Request) -> Case:
         raise web.HTTPNotFound(text="no such case")
     if not scope.sees_case(_me(request), case):  # another street's conversation: refused on every route
         log.warning("case outside the staff member's unit refused", case=case.id)
-        raise web.HTTPForbidden(text="这个对话不属于您的单位。")
+        raise web.HTTPForbidden(text=t("case_other_unit"))
     return case
 
 
@@ -240,11 +241,11 @@ async def reply(request: web.Request) -> web.StreamResponse:
     desk, case = request.app[DESK], await _case(request)
     text = str((await request.post()).get("text", "")).strip()
     if not text or len(text) > MAX_REPLY:
-        return web.Response(status=400, text=f"回复不能为空,最多 {MAX_REPLY} 字。")
+        return web.Response(status=400, text=t("reply_invalid", max=MAX_REPLY))
     try:
         await desk.reply(case, _me(request), text)
     except NotHolder:
-        return web.Response(status=409, text="您已不再处理这个对话。")
+        return web.Response(status=409, text=t("reply_not_holder"))
     return web.Response(status=204)
 
 
