@@ -59,6 +59,12 @@ class Loop:
         self.backend.stop()
         self.redis.stop()
 
+    def __enter__(self) -> Loop:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def office(self, *args: str) -> str:
         """Run a staff command of the reference backend, as an operator would."""
         env = {**os.environ, **self.backend_env}

@@ -53,8 +53,7 @@ async def test_backend_failing_after_storing_still_gives_one_record(tmp_path: Pa
 
 
 async def test_bot_killed_before_delivery_delivers_after_restart(tmp_path: Path) -> None:
-    loop = Loop(tmp_path)
-    try:
+    with Loop(tmp_path) as loop:
         loop.redis.start()
         loop.bot.start()  # the backend is not running yet
         async with aiohttp.ClientSession() as session:
@@ -64,13 +63,10 @@ async def test_bot_killed_before_delivery_delivers_after_restart(tmp_path: Path)
             loop.new_bot().start()
             listed = await eventually(lambda: loop.records(session))
             assert [r["id"] for r in listed] == [suggestion_id]
-    finally:
-        loop.stop()
 
 
 async def test_redis_restart_between_submit_and_delivery(tmp_path: Path) -> None:
-    loop = Loop(tmp_path)
-    try:
+    with Loop(tmp_path) as loop:
         loop.redis.start()
         loop.bot.start()
         async with aiohttp.ClientSession() as session:
@@ -79,13 +75,10 @@ async def test_redis_restart_between_submit_and_delivery(tmp_path: Path) -> None
             loop.backend.start()
             listed = await eventually(lambda: loop.records(session), timeout=30)
             assert [r["id"] for r in listed] == [suggestion_id]
-    finally:
-        loop.stop()
 
 
 async def test_forged_and_replayed_events_are_refused_without_a_push(tmp_path: Path) -> None:
-    loop = Loop(tmp_path)
-    try:
+    with Loop(tmp_path) as loop:
         loop.redis.start()
         loop.backend.start()
         loop.bot.start()
@@ -115,5 +108,3 @@ async def test_forged_and_replayed_events_are_refused_without_a_push(tmp_path: P
             async with session.post(url, data=body, headers=resent) as resp:  # a genuine re-send
                 assert resp.status == 200
             assert await pushes(session, loop.bot.base, "ivy") == []  # still one push: same event id
-    finally:
-        loop.stop()
